@@ -1,0 +1,2 @@
+/** podnet apiserver-actor. */
+package io.podnet.apiserver;

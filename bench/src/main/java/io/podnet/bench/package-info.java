@@ -1,0 +1,2 @@
+/** podnet bench. */
+package io.podnet.bench;

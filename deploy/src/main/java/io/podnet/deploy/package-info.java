@@ -1,0 +1,2 @@
+/** podnet deploy. */
+package io.podnet.deploy;

@@ -1,0 +1,2 @@
+/** podnet netstack. */
+package io.podnet.netstack;

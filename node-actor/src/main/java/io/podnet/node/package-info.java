@@ -1,0 +1,2 @@
+/** podnet node-actor. */
+package io.podnet.node;

@@ -1,0 +1,2 @@
+/** podnet router-actor. */
+package io.podnet.router;
