@@ -1,2 +1,0 @@
-/** podnet deploy. */
-package io.podnet.deploy;
