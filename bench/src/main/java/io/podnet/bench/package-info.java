@@ -1,2 +1,0 @@
-/** podnet bench. */
-package io.podnet.bench;
