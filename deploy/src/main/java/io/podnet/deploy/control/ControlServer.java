@@ -1,0 +1,93 @@
+package io.podnet.deploy.control;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The lab's control endpoint: a TCP listener on loopback through which the tool shims run
+ * commands in the lab. Every request must carry the lab's secret; without it nothing runs.
+ */
+public final class ControlServer {
+  /** How long a connection may take to send its request. */
+  static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
+  private final ActorSystem<?> system;
+  private final byte[] token;
+  private final CommandRunner runner;
+
+  private ControlServer(ActorSystem<?> system, String token, CommandRunner runner) {
+    this.system = system;
+    this.token = token.getBytes(StandardCharsets.UTF_8);
+    this.runner = runner;
+  }
+
+  /**
+   * Binds the endpoint on {@code iface} ({@code 127.0.0.1} unless a person says otherwise) and
+   * {@code port} (0 for any free port).
+   */
+  public static CompletionStage<Tcp.ServerBinding> bind(
+      ActorSystem<?> system, String iface, int port, String token, CommandRunner runner) {
+    ControlServer server = new ControlServer(system, token, runner);
+    return Tcp.get(system).bind(iface, port)
+        .to(Sink.foreach(conn -> conn.handleWith(server.connectionFlow(), system)))
+        .run(system);
+  }
+
+  /** The flow for one connection: read one request, stream the command's output back. */
+  Flow<ByteString, ByteString, NotUsed> connectionFlow() {
+    CompletableFuture<Source<Output, NotUsed>> command = new CompletableFuture<>();
+    RequestParser parser = new RequestParser();
+    Sink<ByteString, NotUsed> in = Sink.<ByteString>foreach(bytes -> {
+      if (command.isDone()) {
+        return;
+      }
+      try {
+        parser.feed(bytes.toArray()).ifPresent(p -> command.complete(authorize(p)));
+      } catch (RequestParser.BadRequest e) {
+        command.complete(failure("podnet: bad control request: " + e.getMessage(), 2));
+      }
+    }).mapMaterializedValue(done -> {
+      // The client went away before sending a whole request: nothing to run.
+      done.whenComplete((d, t) -> command.complete(Source.empty()));
+      return NotUsed.getInstance();
+    });
+    system.scheduler().scheduleOnce(REQUEST_TIMEOUT,
+        () -> command.complete(failure("podnet: no control request within " + REQUEST_TIMEOUT.toSeconds() + " s", 2)),
+        system.executionContext());
+    Source<ByteString, NotUsed> out = Source.completionStageSource(command)
+        .takeWhile(o -> !(o instanceof Output.Exit), true)
+        .map(o -> ByteString.fromString(OutputEncoder.encode(o), StandardCharsets.UTF_8))
+        .mapMaterializedValue(m -> NotUsed.getInstance());
+    // Coupled: when the shim disconnects (Ctrl-C, kill), the command's source is cancelled.
+    return Flow.fromSinkAndSourceCoupled(in, out);
+  }
+
+  private Source<Output, NotUsed> authorize(RequestParser.Parsed p) {
+    if (!MessageDigest.isEqual(token, p.token().getBytes(StandardCharsets.UTF_8))) {
+      return failure("podnet: permission denied: the request does not carry this lab's secret", 126);
+    }
+    Source<Output, NotUsed> src;
+    try {
+      src = runner.run(p.request());
+    } catch (RuntimeException e) {
+      return failure("podnet: " + p.request().tool() + ": internal error: " + e, 1);
+    }
+    return src.recoverWithRetries(1, Throwable.class,
+        () -> failure("podnet: " + p.request().tool() + ": internal error", 1));
+  }
+
+  static Source<Output, NotUsed> failure(String message, int code) {
+    return Source.from(List.of(Output.err(message + "\n"), Output.exit(code)));
+  }
+}

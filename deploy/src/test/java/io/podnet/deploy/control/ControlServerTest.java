@@ -1,0 +1,163 @@
+package io.podnet.deploy.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.stream.javadsl.Source;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The control endpoint and the bash tool shim, end to end over loopback. */
+class ControlServerTest {
+  static ActorTestKit testKit;
+  static final List<CommandRequest> seen = new CopyOnWriteArrayList<>();
+  static final CompletableFuture<Done> endlessCancelled = new CompletableFuture<>();
+  static final String TOKEN = "0123456789abcdef";
+  static int port;
+
+  @TempDir
+  Path tmp;
+
+  /** A runner that stands in for the lab: each tool name is a behaviour the transport must carry. */
+  static Source<Output, org.apache.pekko.NotUsed> run(CommandRequest r) {
+    seen.add(r);
+    return switch (r.tool()) {
+      case "echoargs" -> Source.from(List.of(Output.out(String.join("|", r.args()) + "\n"),
+          Output.out("cwd=" + r.cwd() + "\n"), Output.exit(0)));
+      case "mixed" -> Source.from(List.of(Output.out("line 1\nline 2\n"), Output.err("warning: x\n"),
+          Output.out("no newline"), Output.exit(3)));
+      case "endless" -> Source.tick(Duration.ZERO, Duration.ofMillis(50), (Output) Output.out("tick\n"))
+          .watchTermination((m, done) -> {
+            done.whenComplete((d, t) -> endlessCancelled.complete(Done.getInstance()));
+            return org.apache.pekko.NotUsed.getInstance();
+          });
+      case "boom" -> Source.failed(new IllegalStateException("boom"));
+      default -> Source.from(List.of(Output.err(r.tool() + ": command not found\n"), Output.exit(127)));
+    };
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.loglevel = WARNING"));
+    port = ControlServer.bind(testKit.system(), "127.0.0.1", 0, TOKEN, ControlServerTest::run)
+        .toCompletableFuture().get(10, TimeUnit.SECONDS).localAddress().getPort();
+  }
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  record Result(int code, String out, String err) {}
+
+  Path labDir(String token) throws IOException {
+    LabDir dir = new LabDir(tmp.resolve("lab"));
+    dir.createWithNewToken();
+    Files.writeString(dir.tokenFile(), token + "\n");
+    dir.writePort(port);
+    dir.installShims(List.of("echoargs", "mixed", "endless", "boom", "nosuch"));
+    return dir.path();
+  }
+
+  Result shim(Path lab, String tool, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(lab.resolve("bin").resolve(tool).toString());
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile());
+    Map<String, String> env = pb.environment();
+    env.put("PODNET_LAB_DIR", lab.toString());
+    env.put("PODNET_HOST", "router");
+    Process p = pb.start();
+    assertTrue(p.waitFor(20, TimeUnit.SECONDS), "shim did not finish");
+    return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+        new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void argvHostAndCwdArriveIntact() throws Exception {
+    Path lab = labDir(TOKEN);
+    Result r = shim(lab, "echoargs", "route", "add", "a b", "", "ü\ttab", "-c");
+    assertEquals(0, r.code());
+    assertEquals("route|add|a b||ü\ttab|-c\ncwd=" + tmp + "\n", r.out());
+    assertEquals("", r.err());
+    CommandRequest last = seen.get(seen.size() - 1);
+    assertEquals("router", last.host());
+    assertEquals(List.of("echoargs", "route", "add", "a b", "", "ü\ttab", "-c"), last.argv());
+  }
+
+  @Test
+  void stdoutStderrPartialLinesAndExitCode() throws Exception {
+    Result r = shim(labDir(TOKEN), "mixed");
+    assertEquals(3, r.code());
+    assertEquals("line 1\nline 2\nno newline", r.out());
+    assertEquals("warning: x\n", r.err());
+  }
+
+  @Test
+  void wrongSecretRunsNothing() throws Exception {
+    int before = seen.size();
+    Result r = shim(labDir("not-the-secret"), "echoargs", "x");
+    assertEquals(126, r.code());
+    assertEquals("", r.out());
+    assertTrue(r.err().contains("permission denied"), r.err());
+    assertEquals(before, seen.size());
+  }
+
+  @Test
+  void failingCommandReportsAndExitsNonZero() throws Exception {
+    Result r = shim(labDir(TOKEN), "boom");
+    assertEquals(1, r.code());
+    assertTrue(r.err().startsWith("podnet: boom: internal error"), r.err());
+    assertEquals(127, shim(labDir(TOKEN), "nosuch").code());
+  }
+
+  @Test
+  void killingTheShimStopsTheCommand() throws Exception {
+    Path lab = labDir(TOKEN);
+    ProcessBuilder pb = new ProcessBuilder(lab.resolve("bin/endless").toString());
+    pb.environment().put("PODNET_LAB_DIR", lab.toString());
+    pb.environment().put("PODNET_HOST", "router");
+    Process p = pb.start();
+    byte[] first = new byte[5];
+    assertEquals(5, p.getInputStream().readNBytes(first, 0, 5));
+    assertEquals("tick\n", new String(first, StandardCharsets.US_ASCII));
+    assertFalse(endlessCancelled.isDone());
+    p.destroy();
+    assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+    endlessCancelled.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void shimWithoutLabSaysSo() throws Exception {
+    Path lab = labDir(TOKEN);
+    Files.delete(lab.resolve("port"));
+    Result r = shim(lab, "echoargs");
+    assertEquals(255, r.code());
+    assertTrue(r.err().contains("is not running"), r.err());
+  }
+
+  @Test
+  void secretIsOwnerOnly() throws Exception {
+    Path lab = labDir(TOKEN);
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(lab.resolve("token"))));
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(lab)));
+  }
+}
