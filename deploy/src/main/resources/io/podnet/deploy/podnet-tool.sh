@@ -2,7 +2,8 @@
 # podnet tool shim. Installed once per lab and linked under each tool's name (ip, ping, tcpdump,
 # ...): it sends argv to the lab's control endpoint on loopback, with the lab's secret, and
 # prints what the tool in the lab prints, on stdout and stderr, then exits with its exit code.
-# Bash builtins only, so that a call costs a few milliseconds.
+# Ctrl-C (SIGINT) and SIGTERM are passed on to the tool, which may print its statistics before it
+# ends; a second signal leaves at once. Bash builtins only, so that a call costs a few ms.
 tool=${0##*/}
 dir=${PODNET_LAB_DIR:-}
 host=${PODNET_HOST:-}
@@ -18,11 +19,20 @@ if ! exec 3<>"/dev/tcp/127.0.0.1/$port"; then
   echo "podnet: $tool: cannot reach the lab at 127.0.0.1:$port" >&2
   exit 255
 fi 2>/dev/null
-trap 'exit 130' INT
-trap 'exit 143' TERM
+sig=
+trap '[[ -n $sig ]] && exit 130; sig=INT; printf "INT\n" >&3' INT
+trap '[[ -n $sig ]] && exit 143; sig=TERM; printf "TERM\n" >&3' TERM
 printf 'PODNET/1 %s\n%s\n%s\n%d\n' "$tok" "$host" "$PWD" $(($# + 1)) >&3
 printf '%s\0' "$tool" "$@" >&3
-while IFS= read -r l <&3; do
+while :; do
+  IFS= read -r l <&3
+  rc=$?
+  if ((rc > 128)); then
+    # read was interrupted by a signal we passed on: keep reading what the tool prints.
+    continue
+  elif ((rc != 0)); then
+    break
+  fi
   case $l in
     o*) printf '%s\n' "${l:1}" ;;
     p*) printf '%s' "${l:1}" ;;

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.DelayOverflowStrategy;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -21,6 +22,8 @@ import org.apache.pekko.util.ByteString;
 public final class ControlServer {
   /** How long a connection may take to send its request. */
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+  /** How long a tool may take to finish after a signal before the endpoint ends it. */
+  static final Duration SIGNAL_GRACE = Duration.ofSeconds(2);
 
   private final ActorSystem<?> system;
   private final byte[] token;
@@ -47,13 +50,21 @@ public final class ControlServer {
   /** The flow for one connection: read one request, stream the command's output back. */
   Flow<ByteString, ByteString, NotUsed> connectionFlow() {
     CompletableFuture<Source<Output, NotUsed>> command = new CompletableFuture<>();
+    CompletableFuture<String> signal = new CompletableFuture<>();
     RequestParser parser = new RequestParser();
     Sink<ByteString, NotUsed> in = Sink.<ByteString>foreach(bytes -> {
       if (command.isDone()) {
+        // After the request, the shim sends only signal names, one a line.
+        String s = bytes.utf8String();
+        if (s.contains("INT")) {
+          signal.complete("INT");
+        } else if (s.contains("TERM")) {
+          signal.complete("TERM");
+        }
         return;
       }
       try {
-        parser.feed(bytes.toArray()).ifPresent(p -> command.complete(authorize(p)));
+        parser.feed(bytes.toArray()).ifPresent(p -> command.complete(authorize(p, signal)));
       } catch (RequestParser.BadRequest e) {
         command.complete(failure("podnet: bad control request: " + e.getMessage(), 2));
       }
@@ -73,18 +84,23 @@ public final class ControlServer {
     return Flow.fromSinkAndSourceCoupled(in, out);
   }
 
-  private Source<Output, NotUsed> authorize(RequestParser.Parsed p) {
+  private Source<Output, NotUsed> authorize(RequestParser.Parsed p, CompletableFuture<String> signal) {
     if (!MessageDigest.isEqual(token, p.token().getBytes(StandardCharsets.UTF_8))) {
       return failure("podnet: permission denied: the request does not carry this lab's secret", 126);
     }
     Source<Output, NotUsed> src;
     try {
-      src = runner.run(p.request());
+      src = runner.run(p.request(), signal);
     } catch (RuntimeException e) {
       return failure("podnet: " + p.request().tool() + ": internal error: " + e, 1);
     }
+    // A tool that does not finish within the grace period after a signal ends as killed by it.
+    Source<Output, NotUsed> deadline = Source.completionStage(signal)
+        .delay(SIGNAL_GRACE, DelayOverflowStrategy.backpressure())
+        .map(sig -> Output.exit(sig.equals("INT") ? 130 : 143));
     return src.recoverWithRetries(1, Throwable.class,
-        () -> failure("podnet: " + p.request().tool() + ": internal error", 1));
+        () -> failure("podnet: " + p.request().tool() + ": internal error", 1))
+        .merge(deadline);
   }
 
   static Source<Output, NotUsed> failure(String message, int code) {

@@ -37,7 +37,7 @@ class ControlServerTest {
   Path tmp;
 
   /** A runner that stands in for the lab: each tool name is a behaviour the transport must carry. */
-  static Source<Output, org.apache.pekko.NotUsed> run(CommandRequest r) {
+  static Source<Output, org.apache.pekko.NotUsed> run(CommandRequest r, java.util.concurrent.CompletionStage<String> signal) {
     seen.add(r);
     return switch (r.tool()) {
       case "echoargs" -> Source.from(List.of(Output.out(String.join("|", r.args()) + "\n"),
@@ -49,6 +49,10 @@ class ControlServerTest {
             done.whenComplete((d, t) -> endlessCancelled.complete(Done.getInstance()));
             return org.apache.pekko.NotUsed.getInstance();
           });
+      case "stats" -> Source.single((Output) Output.out("capturing\n"))
+          .concat(Source.completionStage(signal).map(sig -> (Output) Output.out("got " + sig + "\n3 packets captured\n")))
+          .concat(Source.single(Output.exit(0)));
+      case "deaf" -> Source.single((Output) Output.out("busy\n")).concat(Source.never());
       case "boom" -> Source.failed(new IllegalStateException("boom"));
       default -> Source.from(List.of(Output.err(r.tool() + ": command not found\n"), Output.exit(127)));
     };
@@ -73,7 +77,7 @@ class ControlServerTest {
     dir.createWithNewToken();
     Files.writeString(dir.tokenFile(), token + "\n");
     dir.writePort(port);
-    dir.installShims(List.of("echoargs", "mixed", "endless", "boom", "nosuch"));
+    dir.installShims(List.of("echoargs", "mixed", "endless", "stats", "deaf", "boom", "nosuch"));
     return dir.path();
   }
 
@@ -131,18 +135,46 @@ class ControlServerTest {
 
   @Test
   void killingTheShimStopsTheCommand() throws Exception {
-    Path lab = labDir(TOKEN);
-    ProcessBuilder pb = new ProcessBuilder(lab.resolve("bin/endless").toString());
-    pb.environment().put("PODNET_LAB_DIR", lab.toString());
-    pb.environment().put("PODNET_HOST", "router");
-    Process p = pb.start();
+    Process p = started(labDir(TOKEN), "endless");
     byte[] first = new byte[5];
     assertEquals(5, p.getInputStream().readNBytes(first, 0, 5));
     assertEquals("tick\n", new String(first, StandardCharsets.US_ASCII));
     assertFalse(endlessCancelled.isDone());
-    p.destroy();
+    p.destroyForcibly(); // SIGKILL: the connection just goes away
     assertTrue(p.waitFor(10, TimeUnit.SECONDS));
     endlessCancelled.get(10, TimeUnit.SECONDS);
+  }
+
+  Process started(Path lab, String tool) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(lab.resolve("bin").resolve(tool).toString());
+    pb.environment().put("PODNET_LAB_DIR", lab.toString());
+    pb.environment().put("PODNET_HOST", "router");
+    return pb.start();
+  }
+
+  /** SIGTERM without closing our ends of the pipes (Process.destroy() closes them). */
+  static void term(Process p) throws Exception {
+    assertEquals(0, new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor());
+  }
+
+  @Test
+  void signalReachesTheToolWhichFinishesItsOwnWay() throws Exception {
+    Process p = started(labDir(TOKEN), "stats");
+    byte[] first = new byte["capturing\n".length()];
+    p.getInputStream().readNBytes(first, 0, first.length);
+    term(p); // as `kill` or the transcript runner sends
+    assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue());
+    assertEquals("got TERM\n3 packets captured\n", new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void toolIgnoringTheSignalIsEndedAfterTheGrace() throws Exception {
+    Process p = started(labDir(TOKEN), "deaf");
+    p.getInputStream().readNBytes(5);
+    term(p);
+    assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+    assertEquals(143, p.exitValue());
   }
 
   @Test
