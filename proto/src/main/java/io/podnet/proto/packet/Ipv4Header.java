@@ -92,6 +92,18 @@ public record Ipv4Header(
    * length) must be readable; bytes past it (Ethernet padding) are not part of the datagram.
    */
   public static Ipv4Header decode(byte[] b, int off, int len) {
+    return decode(b, off, len, true);
+  }
+
+  /**
+   * Decodes only the header (options included) at {@code off}, without requiring the rest of the
+   * datagram to be there: for the truncated datagram an ICMP error quotes.
+   */
+  public static Ipv4Header decodeHeaderOnly(byte[] b, int off, int len) {
+    return decode(b, off, len, false);
+  }
+
+  private static Ipv4Header decode(byte[] b, int off, int len, boolean wholeDatagram) {
     Bytes.checkRegion(b, off, len);
     int limit = off + len;
     Bytes.require(LAYER, "header", off, MIN_LENGTH, limit);
@@ -108,7 +120,7 @@ public record Ipv4Header(
     if (total < hlen) {
       throw PacketException.invalid(LAYER, "total length", off + TOTAL_LENGTH, ">= header length " + hlen, total);
     }
-    if (total > len) {
+    if (wholeDatagram && total > len) {
       throw PacketException.truncated(LAYER, "datagram", off, total, len);
     }
     int tos = Bytes.u8(b, off + TOS);
