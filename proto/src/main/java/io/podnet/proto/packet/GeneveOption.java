@@ -36,7 +36,11 @@ public record GeneveOption(int optionClass, int type, int reserved, ByteString d
   static final int TYPE_OFFSET = 2;
   static final int LENGTH_OFFSET = 3;
 
-  /** Option class of the lab's service-chaining example (see {@link ServiceChain}). */
+  /**
+   * Option class of the lab's service-chaining example (see {@link ServiceChain}). Note that IANA's
+   * Geneve option class registry assigns 0x0101 to Open vSwitch (Wireshark names it so): the seed
+   * uses it as an illustration, and so does podnet, between emulated nodes only.
+   */
   public static final int SERVICE_CHAINING_CLASS = 0x0101;
   /** Its type, "Path + Index": 0x01, not critical (a receiver that does not know it may ignore it). */
   public static final int SERVICE_CHAINING_TYPE = 0x01;
