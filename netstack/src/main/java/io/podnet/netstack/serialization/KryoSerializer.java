@@ -34,7 +34,9 @@ public final class KryoSerializer extends JSerializer {
 
   public KryoSerializer(ExtendedActorSystem system) {
     List<KryoRegistrar> registrars = new ArrayList<>();
-    for (String name : system.settings().config().getStringList("podnet.kryo.registrars")) {
+    // An object, not a list, so that each module's reference.conf adds its own entry.
+    com.typesafe.config.Config regs = system.settings().config().getConfig("podnet.kryo.registrars");
+    for (String name : new java.util.TreeSet<>(regs.root().keySet()).stream().map(regs::getString).toList()) {
       try {
         registrars.add((KryoRegistrar) Class.forName(name, true, system.dynamicAccess().classLoader())
             .getDeclaredConstructor().newInstance());

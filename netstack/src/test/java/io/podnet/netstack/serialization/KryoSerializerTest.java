@@ -45,7 +45,7 @@ class KryoSerializerTest {
     Config config = ConfigFactory.parseString("""
         pekko.actor.serialize-messages = on
         pekko.loglevel = WARNING
-        podnet.kryo.registrars = ["io.podnet.netstack.serialization.KryoSerializerTest$TestRegistrar"]
+        podnet.kryo.registrars.test = "io.podnet.netstack.serialization.KryoSerializerTest$TestRegistrar"
         """).withFallback(ConfigFactory.load());
     testKit = ActorTestKit.create(config);
   }

@@ -1,0 +1,196 @@
+package io.podnet.apiserver.lease;
+
+import io.podnet.apiserver.store.ApiException;
+import io.podnet.apiserver.store.KubeObject;
+import io.podnet.apiserver.store.ObjectMeta;
+import io.podnet.apiserver.store.ObjectStore;
+import io.podnet.apiserver.store.ResourceType;
+import io.podnet.apiserver.store.Status;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The server side of leader election on coordination.k8s.io/v1 Leases, by the rules client-go's
+ * {@code tryAcquireOrRenew} and {@code release} write, judged by the server's clock:
+ *
+ * <ul>
+ *   <li>a candidate acquires a lease that does not exist (leaseTransitions 0), has no holder, or
+ *       has expired ({@code now > renewTime + leaseDurationSeconds}); acquiring sets acquireTime
+ *       and renewTime to now and increments leaseTransitions;
+ *   <li>the holder renews: renewTime becomes now, acquireTime and leaseTransitions stay;
+ *   <li>the holder releases: holderIdentity "", leaseDurationSeconds 1, acquireTime and renewTime
+ *       now, leaseTransitions kept;
+ *   <li>anything else is refused without a write.
+ * </ul>
+ *
+ * <p>Every write is an update through the {@link ObjectStore} conditional on a resourceVersion:
+ * the one the candidate read ({@code expectedResourceVersion}), or, when it sends none, the one the
+ * decision was made on. A candidate that read an older version has lost a race and gets the
+ * store's 409 Conflict whatever it asked, so two candidates can never both be told they acquired.
+ */
+public final class LeaseArbiter {
+
+  private final ObjectStore store;
+
+  public LeaseArbiter(ObjectStore store) {
+    this.store = store;
+  }
+
+  public ObjectStore store() {
+    return store;
+  }
+
+  /**
+   * The lease as stored, or empty.
+   *
+   * @throws ApiException 422 Invalid if the stored spec is not a LeaseSpec
+   */
+  public Optional<Lease> get(String namespace, String name) {
+    return store.find(ResourceType.LEASE, namespace, name).map(LeaseArbiter::view);
+  }
+
+  /**
+   * Acquires the lease for {@code candidate} if it is free or expired, or renews it if the
+   * candidate holds it.
+   *
+   * @param expectedResourceVersion the version the candidate read, "" to decide on the stored one
+   * @param nowMillis               the server's clock, epoch milliseconds
+   */
+  public LeaseOutcome tryAcquireOrRenew(String namespace, String name, String candidate, int durationSeconds,
+      String expectedResourceVersion, long nowMillis) {
+    Status bad = checkRequest(name, candidate, durationSeconds);
+    if (bad != null) {
+      return new LeaseOutcome.Failed(bad);
+    }
+    Instant now = Instant.ofEpochMilli(nowMillis);
+    Optional<KubeObject> stored = store.find(ResourceType.LEASE, namespace, name);
+    if (stored.isEmpty()) {
+      if (!expectedResourceVersion.isEmpty()) {
+        return new LeaseOutcome.Failed(Status.notFound(ResourceType.LEASE, name));
+      }
+      LeaseSpec spec = new LeaseSpec(candidate, durationSeconds, now, now, 0);
+      try {
+        KubeObject created = store.create(ResourceType.LEASE,
+            KubeObject.of(ResourceType.LEASE, ObjectMeta.of(namespace, name, Map.of()), spec.toStruct()));
+        return new LeaseOutcome.Acquired(view(created));
+      } catch (ApiException e) {
+        return new LeaseOutcome.Failed(e.status());
+      }
+    }
+    LeaseOutcome stale = staleRead(stored.get(), expectedResourceVersion);
+    if (stale != null) {
+      return stale;
+    }
+    Lease current;
+    try {
+      current = view(stored.get());
+    } catch (ApiException e) {
+      return new LeaseOutcome.Failed(e.status());
+    }
+    LeaseSpec old = current.spec();
+    if (old.holder().equals(candidate)) {
+      LeaseSpec renewed = new LeaseSpec(candidate, durationSeconds, old.acquireTime(), now, old.transitions());
+      return write(stored.get(), renewed, expectedResourceVersion, LeaseOutcome.Renewed::new);
+    }
+    if (current.heldAt(now)) {
+      return new LeaseOutcome.Held(current);
+    }
+    LeaseSpec acquired = new LeaseSpec(candidate, durationSeconds, now, now, old.transitions() + 1);
+    return write(stored.get(), acquired, expectedResourceVersion, LeaseOutcome.Acquired::new);
+  }
+
+  /** Renews only: refused with {@link LeaseOutcome.NotHolder} unless {@code candidate} holds the lease. */
+  public LeaseOutcome renew(String namespace, String name, String candidate, int durationSeconds,
+      String expectedResourceVersion, long nowMillis) {
+    Status bad = checkRequest(name, candidate, durationSeconds);
+    if (bad != null) {
+      return new LeaseOutcome.Failed(bad);
+    }
+    return holderWrite(namespace, name, candidate, expectedResourceVersion, old ->
+        new LeaseSpec(candidate, durationSeconds, old.acquireTime(), Instant.ofEpochMilli(nowMillis), old.transitions()),
+        LeaseOutcome.Renewed::new);
+  }
+
+  /**
+   * Releases the lease as client-go's {@code release} does: an empty holder, a one-second
+   * duration, acquireTime and renewTime now, leaseTransitions kept.
+   */
+  public LeaseOutcome release(String namespace, String name, String candidate, String expectedResourceVersion,
+      long nowMillis) {
+    Instant now = Instant.ofEpochMilli(nowMillis);
+    return holderWrite(namespace, name, candidate, expectedResourceVersion,
+        old -> new LeaseSpec("", 1, now, now, old.transitions()), LeaseOutcome.Released::new);
+  }
+
+  private LeaseOutcome holderWrite(String namespace, String name, String candidate, String expectedResourceVersion,
+      java.util.function.UnaryOperator<LeaseSpec> next, java.util.function.Function<Lease, LeaseOutcome> done) {
+    Optional<KubeObject> stored = store.find(ResourceType.LEASE, namespace, name);
+    if (stored.isEmpty()) {
+      return new LeaseOutcome.Failed(Status.notFound(ResourceType.LEASE, name));
+    }
+    LeaseOutcome stale = staleRead(stored.get(), expectedResourceVersion);
+    if (stale != null) {
+      return stale;
+    }
+    Lease current;
+    try {
+      current = view(stored.get());
+    } catch (ApiException e) {
+      return new LeaseOutcome.Failed(e.status());
+    }
+    if (candidate.isEmpty() || !current.spec().holder().equals(candidate)) {
+      return new LeaseOutcome.NotHolder(current);
+    }
+    return write(stored.get(), next.apply(current.spec()), expectedResourceVersion, done);
+  }
+
+  /**
+   * A request made on a version that is no longer the stored one lost a race: whatever it asks,
+   * the store answers its conditional write with 409 Conflict. The write is sent (unchanged
+   * content, the caller's precondition) so that the store stays the one judge of preconditions.
+   */
+  private LeaseOutcome staleRead(KubeObject stored, String expectedResourceVersion) {
+    if (expectedResourceVersion.isEmpty() || expectedResourceVersion.equals(stored.metadata().resourceVersion())) {
+      return null;
+    }
+    try {
+      store.update(ResourceType.LEASE, stored.withMetadata(stored.metadata().withResourceVersion(expectedResourceVersion)));
+      throw new IllegalStateException("the store accepted a write on stale resourceVersion " + expectedResourceVersion);
+    } catch (ApiException e) {
+      return new LeaseOutcome.Failed(e.status());
+    }
+  }
+
+  private LeaseOutcome write(KubeObject stored, LeaseSpec spec, String expectedResourceVersion,
+      java.util.function.Function<Lease, LeaseOutcome> done) {
+    String precondition =
+        expectedResourceVersion.isEmpty() ? stored.metadata().resourceVersion() : expectedResourceVersion;
+    KubeObject request =
+        stored.withMetadata(stored.metadata().withResourceVersion(precondition)).withSpec(spec.toStruct());
+    try {
+      return done.apply(view(store.update(ResourceType.LEASE, request)));
+    } catch (ApiException e) {
+      return new LeaseOutcome.Failed(e.status());
+    }
+  }
+
+  private static Status checkRequest(String name, String candidate, int durationSeconds) {
+    if (candidate.isEmpty()) {
+      return Status.invalid(ResourceType.LEASE, name, "spec.holderIdentity: Required value: a candidate identity");
+    }
+    if (durationSeconds <= 0) {
+      return Status.invalid(ResourceType.LEASE, name,
+          "spec.leaseDurationSeconds: Invalid value: " + durationSeconds + ": must be greater than 0");
+    }
+    return null;
+  }
+
+  private static Lease view(KubeObject o) {
+    try {
+      return Lease.of(o);
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(Status.invalid(ResourceType.LEASE, o.metadata().name(), e.getMessage()));
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package io.podnet.netstack.route;
+
+import io.podnet.netstack.ip.Ipv4Prefix;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+
+/**
+ * One routing table, kept as the kernel's FIB trie dumps it: leaves ordered by destination
+ * address, longer prefixes first at the same address; within a prefix, aliases by ascending
+ * metric. This class only stores; the semantics (validation, errors) live in {@link
+ * io.podnet.netstack.HostStack}.
+ */
+public final class RouteTable {
+  public static final int MAIN = 254;
+  public static final int LOCAL = 255;
+
+  private final int id;
+  private final TreeMap<Ipv4Prefix, List<Route>> leaves = new TreeMap<>();
+
+  public RouteTable(int id) {
+    this.id = id;
+  }
+
+  public int id() {
+    return id;
+  }
+
+  /** iproute2's name for a table id. */
+  public static String name(int table) {
+    return switch (table) {
+      case MAIN -> "main";
+      case LOCAL -> "local";
+      case 253 -> "default";
+      case 0 -> "unspec";
+      default -> Integer.toString(table);
+    };
+  }
+
+  /** The routes for exactly this prefix, in alias order (never null, unmodifiable). */
+  public List<Route> leaf(Ipv4Prefix dst) {
+    List<Route> l = leaves.get(dst);
+    return l == null ? List.of() : List.copyOf(l);
+  }
+
+  /** All routes in dump order. */
+  public List<Route> routes() {
+    List<Route> all = new ArrayList<>();
+    for (List<Route> l : leaves.values()) {
+      all.addAll(l);
+    }
+    return all;
+  }
+
+  /** Inserts before the first alias whose metric is {@code >=} (prepend) or {@code >} (append). */
+  public void insert(Route r, boolean append) {
+    List<Route> l = leaves.computeIfAbsent(r.dst(), k -> new ArrayList<>());
+    int i = 0;
+    while (i < l.size() && (append ? l.get(i).metric() <= r.metric() : l.get(i).metric() < r.metric())) {
+      i++;
+    }
+    l.add(i, r);
+  }
+
+  public void replace(Route old, Route r) {
+    List<Route> l = leaves.get(old.dst());
+    l.set(l.indexOf(old), r);
+  }
+
+  public void remove(Route r) {
+    List<Route> l = leaves.get(r.dst());
+    if (l != null && l.remove(r) && l.isEmpty()) {
+      leaves.remove(r.dst());
+    }
+  }
+
+  /** Removes every route matching; returns how many. */
+  public int removeIf(Predicate<Route> p) {
+    int n = 0;
+    var it = leaves.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<Ipv4Prefix, List<Route>> e = it.next();
+      int before = e.getValue().size();
+      e.getValue().removeIf(p);
+      n += before - e.getValue().size();
+      if (e.getValue().isEmpty()) {
+        it.remove();
+      }
+    }
+    return n;
+  }
+}
