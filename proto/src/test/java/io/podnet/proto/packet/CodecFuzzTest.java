@@ -71,8 +71,8 @@ class CodecFuzzTest {
       cases.forEach(i -> frameCase(i, corpus, stats));
     }, () -> "a decode did not end within " + HANG_BOUND + " (seed 0x" + Long.toHexString(SEED) + ")");
     long ms = (System.nanoTime() - t0) / 1_000_000;
-    System.out.println("CodecFuzzTest frames: seed 0x" + Long.toHexString(SEED) + ", " + FRAMES + " frames in "
-        + ms + " ms");
+    System.out.println("CodecFuzzTest frames: seed 0x" + Long.toHexString(SEED) + ", "
+        + (ONLY_CASE >= 0 ? "case " + ONLY_CASE : FRAMES + " frames") + " in " + ms + " ms");
     System.out.println(stats.report());
     if (ONLY_CASE < 0 && FRAMES >= 100_000) {
       stats.assertCoverage();
@@ -89,7 +89,8 @@ class CodecFuzzTest {
       cases.forEach(i -> pcapCase(i, corpus, counts));
     }, () -> "a pcap read did not end within " + HANG_BOUND + " (seed 0x" + Long.toHexString(SEED) + ")");
     long ms = (System.nanoTime() - t0) / 1_000_000;
-    System.out.println("CodecFuzzTest pcaps: seed 0x" + Long.toHexString(SEED) + ", " + PCAPS + " files in " + ms
+    System.out.println("CodecFuzzTest pcaps: seed 0x" + Long.toHexString(SEED) + ", "
+        + (ONLY_CASE >= 0 ? "case " + ONLY_CASE : PCAPS + " files") + " in " + ms
         + " ms; records read " + counts.get(0) + ", files rejected " + counts.get(1) + ", read to the end "
         + counts.get(2) + ", cut at a record boundary " + counts.get(3));
     if (ONLY_CASE < 0 && PCAPS >= 10_000) {
