@@ -36,6 +36,8 @@ import com.google.protobuf.ByteString;
 public record IcmpMessage(int type, int code, int checksum, long restOfHeader, ByteString body) {
   public static final String LAYER = "ICMP";
   public static final int HEADER_LENGTH = 8;
+  /** The longest message an IPv4 datagram can carry: 65535 - 20. */
+  public static final int MAX_LENGTH = 0xffff - Ipv4Header.MIN_LENGTH;
 
   public static final int ECHO_REPLY = 0;
   public static final int DESTINATION_UNREACHABLE = 3;
@@ -83,7 +85,7 @@ public record IcmpMessage(int type, int code, int checksum, long restOfHeader, B
     if (body == null) {
       body = ByteString.EMPTY;
     }
-    if (HEADER_LENGTH + body.size() > 0xffff - Ipv4Header.MIN_LENGTH) {
+    if (HEADER_LENGTH + body.size() > MAX_LENGTH) {
       throw new IllegalArgumentException("ICMP message too long for IPv4: " + body.size());
     }
   }
@@ -98,12 +100,17 @@ public record IcmpMessage(int type, int code, int checksum, long restOfHeader, B
 
   /**
    * Decodes the message that occupies exactly {@code [off, off+len)}: the IPv4 payload, whose
-   * length the IPv4 header gives.
+   * length the IPv4 header gives. A region longer than any IPv4 payload ({@link #MAX_LENGTH}) is
+   * rejected.
    */
   public static IcmpMessage decode(byte[] b, int off, int len) {
     Bytes.checkRegion(b, off, len);
     int limit = off + len;
     Bytes.require(LAYER, "header", off, HEADER_LENGTH, limit);
+    if (len > MAX_LENGTH) {
+      throw PacketException.invalid(LAYER, "length", off, "at most " + MAX_LENGTH + " bytes (an IPv4 payload)",
+          len + " bytes");
+    }
     int type = Bytes.u8(b, off + TYPE);
     if (isErrorType(type)) {
       Bytes.require(LAYER, "quoted IPv4 header", off + BODY, Ipv4Header.MIN_LENGTH, limit);

@@ -253,6 +253,17 @@ class IcmpMessageTest {
         assertThrows(PacketException.class, () -> IcmpMessage.decode(shortTotal, 0, shortTotal.length)).reason());
   }
 
+  /** Found by CodecFuzzTest: the record constructor's IllegalArgumentException escaped decode. */
+  @Test
+  void regionLongerThanAnyIpv4PayloadRejected() {
+    byte[] big = Arrays.copyOf(ECHO_REQUEST, IcmpMessage.MAX_LENGTH + 1 + 5);
+    PacketException e = assertThrows(PacketException.class, () -> IcmpMessage.decode(big, 5, big.length - 5));
+    assertEquals("ICMP length at offset 5: expected at most 65515 bytes (an IPv4 payload), found 65516 bytes",
+        e.getMessage());
+    byte[] max = Arrays.copyOf(ECHO_REQUEST, IcmpMessage.MAX_LENGTH);
+    assertEquals(IcmpMessage.MAX_LENGTH, IcmpMessage.decode(max, 0, max.length).length());
+  }
+
   @Test
   void badChecksumDetected() {
     byte[] v = KERNEL_ECHO_REPLY.clone();
