@@ -3,6 +3,8 @@ package io.podnet.deploy.topology;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
+import io.podnet.proto.packet.MacAddress;
 
 /**
  * A lab as its topology file describes it: L2 segments, and hosts with their interfaces, addresses
@@ -16,6 +18,19 @@ public record LabSpec(String name, long seed, String macPrefix, List<SegmentSpec
 
   public Optional<HostSpec> host(String name) {
     return hosts.stream().filter(h -> h.name().equals(name)).findFirst();
+  }
+
+  /**
+   * The MAC of an interface: as the topology sets it, or derived from the lab's seed, the host and
+   * the interface (the lab's OUI and three bytes that stay the same from run to run).
+   */
+  public MacAddress macOf(String host, InterfaceSpec iface) {
+    if (iface.mac() != null) {
+      return MacAddress.parse(iface.mac());
+    }
+    long oui = MacAddress.parse(macPrefix + ":00:00:00").value();
+    long h = new SplittableRandom(seed ^ (host + "/" + iface.name()).hashCode() * 0x9E3779B97F4A7C15L).nextLong();
+    return new MacAddress(oui | (h & 0xffffffL));
   }
 
   /** A broadcast domain: the L2 switch that connects the interfaces naming it. */
