@@ -247,6 +247,9 @@ public final class Tables {
   /** k8s.io/apimachinery/pkg/util/duration.HumanDuration. */
   public static String humanDuration(Duration d) {
     long seconds = d.getSeconds();
+    if (seconds < 0 && d.getNano() > 0) {
+      seconds++; // Go's int(d.Seconds()) truncates toward zero; Duration.getSeconds floors
+    }
     if (seconds < -1) {
       return "<invalid>";
     } else if (seconds < 0) {

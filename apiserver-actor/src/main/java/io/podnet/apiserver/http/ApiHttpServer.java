@@ -163,7 +163,7 @@ public final class ApiHttpServer implements AutoCloseable {
         req.discardEntityBytes(system);
         return done(status(new Status(401, "Unauthorized", "Unauthorized", Status.Details.NONE)));
       }
-      return route(req);
+      return route(req).exceptionally(ApiHttpServer::failure);
     } catch (ApiException e) {
       req.discardEntityBytes(system);
       return done(status(e.status()));
@@ -172,6 +172,23 @@ public final class ApiHttpServer implements AutoCloseable {
       return done(status(new Status(500, "InternalError",
           "Internal error occurred: " + e, Status.Details.NONE)));
     }
+  }
+
+  /** A request that failed after it was routed: its Status, or 500 InternalError. */
+  private static HttpResponse failure(Throwable t) {
+    Throwable cause = t;
+    while ((cause instanceof java.util.concurrent.CompletionException
+        || cause instanceof java.util.concurrent.ExecutionException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof ApiException e) {
+      return status(e.status());
+    }
+    if (cause instanceof java.util.concurrent.TimeoutException) {
+      return status(new Status(504, "Timeout", "Timeout: request did not complete within the allowed duration",
+          Status.Details.NONE));
+    }
+    return status(new Status(500, "InternalError", "Internal error occurred: " + cause, Status.Details.NONE));
   }
 
   private boolean authorized(HttpRequest req) {
