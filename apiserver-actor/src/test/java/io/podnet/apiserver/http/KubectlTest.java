@@ -234,6 +234,71 @@ class KubectlTest {
   }
 
   @Test
+  void getWatchPrintsNewRows() throws Exception {
+    List<String> cmd = List.of(KUBECTL.toString(), "-n", "kube-system", "get", "lease", "-w");
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("KUBECONFIG", home.resolve("kubeconfig").toString());
+    pb.environment().put("HOME", home.toString());
+    Process p = pb.start();
+    try {
+      java.io.BufferedReader out = new java.io.BufferedReader(
+          new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      assertEquals("NAME                               HOLDER   AGE", out.readLine());
+      assertEquals("cilium-l2announce-default-webpod   k8s-w1   20s", out.readLine());
+      ok("""
+          apiVersion: coordination.k8s.io/v1
+          kind: Lease
+          metadata:
+            name: cilium-l2announce-default-other
+            namespace: kube-system
+          spec:
+            holderIdentity: k8s-ctr
+            leaseDurationSeconds: 15
+          """, "apply", "-f", "-");
+      assertEquals("cilium-l2announce-default-other    k8s-ctr   0s", out.readLine());
+    } finally {
+      p.destroy();
+      p.waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void rolloutRestartPatchesTheDaemonSetTemplate() throws Exception {
+    ok("""
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata:
+          name: cilium
+          namespace: kube-system
+        spec:
+          selector:
+            matchLabels:
+              k8s-app: cilium
+          template:
+            metadata:
+              labels:
+                k8s-app: cilium
+            spec:
+              containers:
+              - name: cilium-agent
+                image: quay.io/cilium/cilium:v1.18.0
+        """, "apply", "-f", "-");
+    assertEquals("daemonset.apps/cilium restarted\n", ok(null, "rollout", "restart", "-n", "kube-system", "ds/cilium").out);
+    String restartedAt = ok(null, "-n", "kube-system", "get", "ds", "cilium", "-o",
+        "jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}").out;
+    assertTrue(restartedAt.matches("\\d{4}-\\d\\d-\\d\\dT.*"), restartedAt);
+    assertEquals("cilium-agent", ok(null, "-n", "kube-system", "get", "ds", "cilium", "-o",
+        "jsonpath={.spec.template.spec.containers[0].name}").out);
+    assertEquals("2", ok(null, "-n", "kube-system", "get", "ds", "cilium", "-o", "jsonpath={.metadata.generation}").out);
+  }
+
+  @Test
+  void execIsNotServedYet() throws Exception {
+    Result r = kubectl(null, "exec", "curl-pod", "--", "true");
+    assertEquals(1, r.exit, r.out + r.err);
+  }
+
+  @Test
   void getNodes() throws Exception {
     assertEquals("""
         NAME      STATUS   ROLES           AGE   VERSION
