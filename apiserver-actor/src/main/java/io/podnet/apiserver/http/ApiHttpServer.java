@@ -420,7 +420,7 @@ public final class ApiHttpServer implements AutoCloseable {
         next = encodeContinue(rv, last.metadata().namespace(), last.metadata().name());
       }
       if (wantsTable(req)) {
-        return json(200, Tables.table(type, items, rv, next, clock.getAsLong(), !noHeaders(req)));
+        return json(200, Tables.table(type, items, rv, next, clock.getAsLong(), true));
       }
       Struct.Builder meta = Struct.newBuilder().putFields("resourceVersion", Json.of(rv));
       if (!next.isEmpty()) {
@@ -507,11 +507,6 @@ public final class ApiHttpServer implements AutoCloseable {
         return true;
       }
     }
-    return false;
-  }
-
-  /** kubectl asks for rows without column definitions with ?includeObject... ; headers are always wanted. */
-  private static boolean noHeaders(HttpRequest req) {
     return false;
   }
 
