@@ -233,7 +233,7 @@ public final class ObjectStore {
             m.labels(),
             m.annotations(),
             KubeTime.time(clock.getAsLong()));
-    KubeObject stored = new KubeObject(type.apiVersion(), type.kind(), stamped, request.spec(), request.status());
+    KubeObject stored = new KubeObject(type.apiVersion(), type.kind(), stamped, request.spec(), request.status(), request.extra());
     objects.put(key, stored);
     record(new Change(WatchEvent.Type.ADDED, type, stored, null));
     return stored;
@@ -289,7 +289,7 @@ public final class ObjectStore {
       ObjectMeta meta =
           new ObjectMeta(old.name(), old.namespace(), old.uid(), old.resourceVersion(), generation,
               m.labels(), m.annotations(), old.creationTimestamp());
-      next = new KubeObject(stored.apiVersion(), stored.kind(), meta, request.spec(), status);
+      next = new KubeObject(stored.apiVersion(), stored.kind(), meta, request.spec(), status, request.extra());
     }
     if (next.equals(stored)) {
       return stored;
