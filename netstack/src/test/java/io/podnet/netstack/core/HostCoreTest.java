@@ -365,6 +365,7 @@ class HostCoreTest {
     assertEquals(1000, Bytes.u16(err, 14 + h.length() + 6), "next-hop MTU in bytes 6-7");
     assertEquals(576, h.totalLength(), "quote capped at 576 bytes of error datagram");
     assertEquals(1, r.drops("fragmentation needed"));
+    assertEquals(1, e.sequence());
   }
 
   @Test
@@ -425,6 +426,58 @@ class HostCoreTest {
     ping.setPmtuDiscovery(HostCore.Pmtu.DO);
     assertEquals(IpSender.EMSGSIZE, ping.send(a("192.168.10.101"), 2, data(3000)));
     assertEquals(1500, net.host("A").routeMtu(a("192.168.10.101")));
+  }
+
+  /** An echo request A -> B as one datagram (DF clear), and its fragments for {@code mtu}. */
+  static List<byte[]> echoFragments(int id, int size, int mtu) {
+    byte[] icmp = IcmpMessage.echoRequest(8, 1, com.google.protobuf.ByteString.copyFrom(data(size))).toBytes();
+    Ipv4Header h = Ipv4Header.builder().source(a("192.168.10.100")).destination(a("192.168.10.101"))
+        .protocol(IpProtocol.ICMP).identification(id).payloadLength(icmp.length).build();
+    byte[] d = new byte[h.totalLength()];
+    h.encode(d, 0);
+    System.arraycopy(icmp, 0, d, 20, icmp.length);
+    List<byte[]> frames = new ArrayList<>();
+    for (byte[] f : Fragmenter.fragment(d, mtu)) {
+      frames.add(EthernetHeader.of(MacAddress.parse(MAC_B), MacAddress.parse(MAC_A), EtherType.IPV4).frame(f, false));
+    }
+    return frames;
+  }
+
+  @Test
+  void fragmentsInReverseOrderAreReassembled() {
+    twoHosts();
+    HostCore b = net.host("B");
+    PingSocket ping = net.host("A").openPing(8);
+    List<byte[]> frags = new ArrayList<>(echoFragments(500, 1000, 300));
+    assertEquals(4, frags.size());
+    java.util.Collections.reverse(frags);
+    for (byte[] f : frags) {
+      b.receive("eth1", f, 0, f.length);
+    }
+    net.deliverAll();
+    PingSocket.EchoReply r = assertInstanceOf(PingSocket.EchoReply.class, ping.poll());
+    assertArrayEquals(data(1000), r.data());
+    assertEquals(0, b.reassemblyQueues());
+  }
+
+  @Test
+  void overlappingFragmentsDiscardTheWholeDatagram() {
+    twoHosts();
+    HostCore b = net.host("B");
+    List<byte[]> small = echoFragments(600, 1000, 300);
+    List<byte[]> large = echoFragments(600, 1000, 500);
+    b.receive("eth1", small.get(0), 0, small.get(0).length);
+    b.receive("eth1", small.get(0), 0, small.get(0).length);
+    assertEquals(1, b.drops("IPv4 fragment duplicate"));
+    b.receive("eth1", large.get(0), 0, large.get(0).length);
+    assertEquals(1, b.drops("IPv4 fragment overlap"));
+    assertEquals(0, b.reassemblyQueues());
+    for (byte[] f : small.subList(1, small.size())) {
+      b.receive("eth1", f, 0, f.length);
+    }
+    net.deliverAll();
+    assertTrue(net.sentBy("B", "eth1").isEmpty(), "the first fragment went with the discarded queue");
+    assertEquals(1, b.reassemblyQueues());
   }
 
   @Test
