@@ -304,7 +304,7 @@ public final class HostCore {
 
   /** Frames and datagrams dropped, by reason (e.g. "IPv4 header checksum", "not for us"). */
   public Map<String, Long> drops() {
-    return Map.copyOf(drops);
+    return java.util.Collections.unmodifiableMap(new TreeMap<>(drops));
   }
 
   /** The number dropped for one reason. */

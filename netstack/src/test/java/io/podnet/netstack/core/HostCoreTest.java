@@ -365,6 +365,7 @@ class HostCoreTest {
     assertEquals(1000, Bytes.u16(err, 14 + h.length() + 6), "next-hop MTU in bytes 6-7");
     assertEquals(576, h.totalLength(), "quote capped at 576 bytes of error datagram");
     assertEquals(1, r.drops("fragmentation needed"));
+    assertEquals(1, e.sequence());
   }
 
   @Test
@@ -425,6 +426,58 @@ class HostCoreTest {
     ping.setPmtuDiscovery(HostCore.Pmtu.DO);
     assertEquals(IpSender.EMSGSIZE, ping.send(a("192.168.10.101"), 2, data(3000)));
     assertEquals(1500, net.host("A").routeMtu(a("192.168.10.101")));
+  }
+
+  /** An echo request A -> B as one datagram (DF clear), and its fragments for {@code mtu}. */
+  static List<byte[]> echoFragments(int id, int size, int mtu) {
+    byte[] icmp = IcmpMessage.echoRequest(8, 1, com.google.protobuf.ByteString.copyFrom(data(size))).toBytes();
+    Ipv4Header h = Ipv4Header.builder().source(a("192.168.10.100")).destination(a("192.168.10.101"))
+        .protocol(IpProtocol.ICMP).identification(id).payloadLength(icmp.length).build();
+    byte[] d = new byte[h.totalLength()];
+    h.encode(d, 0);
+    System.arraycopy(icmp, 0, d, 20, icmp.length);
+    List<byte[]> frames = new ArrayList<>();
+    for (byte[] f : Fragmenter.fragment(d, mtu)) {
+      frames.add(EthernetHeader.of(MacAddress.parse(MAC_B), MacAddress.parse(MAC_A), EtherType.IPV4).frame(f, false));
+    }
+    return frames;
+  }
+
+  @Test
+  void fragmentsInReverseOrderAreReassembled() {
+    twoHosts();
+    HostCore b = net.host("B");
+    PingSocket ping = net.host("A").openPing(8);
+    List<byte[]> frags = new ArrayList<>(echoFragments(500, 1000, 300));
+    assertEquals(4, frags.size());
+    java.util.Collections.reverse(frags);
+    for (byte[] f : frags) {
+      b.receive("eth1", f, 0, f.length);
+    }
+    net.deliverAll();
+    PingSocket.EchoReply r = assertInstanceOf(PingSocket.EchoReply.class, ping.poll());
+    assertArrayEquals(data(1000), r.data());
+    assertEquals(0, b.reassemblyQueues());
+  }
+
+  @Test
+  void overlappingFragmentsDiscardTheWholeDatagram() {
+    twoHosts();
+    HostCore b = net.host("B");
+    List<byte[]> small = echoFragments(600, 1000, 300);
+    List<byte[]> large = echoFragments(600, 1000, 500);
+    b.receive("eth1", small.get(0), 0, small.get(0).length);
+    b.receive("eth1", small.get(0), 0, small.get(0).length);
+    assertEquals(1, b.drops("IPv4 fragment duplicate"));
+    b.receive("eth1", large.get(0), 0, large.get(0).length);
+    assertEquals(1, b.drops("IPv4 fragment overlap"));
+    assertEquals(0, b.reassemblyQueues());
+    for (byte[] f : small.subList(1, small.size())) {
+      b.receive("eth1", f, 0, f.length);
+    }
+    net.deliverAll();
+    assertTrue(net.sentBy("B", "eth1").isEmpty(), "the first fragment went with the discarded queue");
+    assertEquals(1, b.reassemblyQueues());
   }
 
   @Test
@@ -501,6 +554,37 @@ class HostCoreTest {
     assertEquals(1, net.host("R").drops("not for us"));
   }
 
+  @Test
+  void aDummyDeviceSwallowsWhatIsRoutedToIt() {
+    routed();
+    HostCore r = net.host("R");
+    r.stack().addLink("loop1", io.podnet.netstack.link.LinkKind.DUMMY, MacAddress.parse("e2:1a:4f:00:11:01"));
+    r.stack().setUp("loop1", true);
+    try {
+      r.stack().addAddress("loop1", io.podnet.netstack.link.IfAddress.of(
+          io.podnet.netstack.ip.Ipv4Prefix.parse("10.10.1.200/24"), "loop1"));
+    } catch (io.podnet.netstack.route.NetlinkException e) {
+      throw new AssertionError(e);
+    }
+    List<String> tap = record(r, "loop1");
+    PingSocket ping = r.openPing(4);
+    assertEquals(0, ping.send(a("10.10.1.5"), 1, data(8)));
+    net.runFor(3 * SECOND);
+    assertEquals(List.of("loop1 Out IP 10.10.1.200 > 10.10.1.5 ttl 64: ICMP echo request, id 4, seq 1, length 16"),
+        tap);
+    assertEquals(1, r.counters("loop1").txPackets());
+    assertTrue(net.sentBy("R", "loop1").isEmpty());
+    assertNull(ping.poll(), "NOARP: no resolution, so no unreachable either");
+    // Its address answers from the other side (weak host model).
+    PingSocket fromA = net.host("A").openPing(5);
+    net.ip("A", "route add 10.10.0.0/16 via 192.168.10.200");
+    fromA.send(a("10.10.1.200"), 1, data(8));
+    net.deliverAll();
+    PingSocket.EchoReply rep = assertInstanceOf(PingSocket.EchoReply.class, fromA.poll());
+    assertEquals(a("10.10.1.200"), rep.from());
+    assertEquals(64, rep.ttl());
+  }
+
   // ------------------------------------------------------------------ UDP and the TCP seam
 
   @Test
@@ -532,6 +616,24 @@ class HostCoreTest {
     assertEquals("ICMP 192.168.10.101 udp port 9999 unreachable, length 37", m.toString());
     assertEquals(1, net.host("B").drops("UDP no socket"));
     assertEquals(HostCore.EADDRINUSE, net.host("B").openUdp().bind(null, 5353));
+  }
+
+  @Test
+  void udpBroadcastReachesBoundSocketsAndNeverAnswersWithAnError() {
+    twoHosts();
+    UdpSocket server = net.host("B").openUdp();
+    server.bind(null, 67);
+    UdpSocket client = net.host("A").openUdp();
+    assertEquals(0, client.sendTo(a("192.168.10.255"), 67, "d".getBytes()));
+    assertEquals(0, client.sendTo(a("192.168.10.255"), 68, "d".getBytes()));
+    net.deliverAll();
+    List<TestNet.Sent> sent = net.sentBy("A", "eth1");
+    assertEquals(2, sent.size(), "no ARP for a broadcast");
+    byte[] f0 = sent.get(0).frame();
+    assertEquals(MacAddress.BROADCAST, EthernetHeader.decode(f0, 0, f0.length).destination());
+    assertChecksums(f0);
+    assertEquals(a("192.168.10.255"), server.poll().destination());
+    assertTrue(net.sentBy("B", "eth1").isEmpty(), "no port unreachable for a broadcast");
   }
 
   @Test
