@@ -12,5 +12,13 @@ public final class NetstackKryo implements KryoRegistrar {
     kryo.register(SegmentActor.Detach.class, 1002);
     kryo.register(SegmentActor.GetStats.class, 1003);
     kryo.register(SegmentActor.Stats.class, 1004);
+    kryo.register(HostActor.RunTool.class, 1010);
+    kryo.register(HostActor.SignalTool.class, 1011);
+    kryo.register(HostActor.KillTool.class, 1012);
+    kryo.register(ToolOutput.Stdout.class, 1013);
+    kryo.register(ToolOutput.Stderr.class, 1014);
+    kryo.register(ToolOutput.Exited.class, 1015);
+    kryo.register(HostConfig.class, 1016);
+    kryo.register(HostConfig.LinkConfig.class, 1017);
   }
 }

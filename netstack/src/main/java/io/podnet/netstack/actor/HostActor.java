@@ -1,0 +1,219 @@
+package io.podnet.netstack.actor;
+
+import com.google.protobuf.ByteString;
+import io.podnet.netstack.HostStack;
+import io.podnet.netstack.core.HostCore;
+import io.podnet.netstack.core.TimerQueue;
+import io.podnet.netstack.serialization.KryoMessage;
+import io.podnet.netstack.tool.Tool;
+import io.podnet.netstack.tool.ToolContext;
+import io.podnet.netstack.tool.ToolFactory;
+import io.podnet.proto.v1.Frame;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * A Linux host: its kernel ({@link HostCore} over a {@link HostStack}) wired to the L2 segments
+ * of its interfaces, and the tools people run on it. The actor owns the core, feeds it arriving
+ * frames and the lab clock, sends what it transmits to the segments, and wakes it with one timer
+ * at its next deadline. Routers and nodes are hosts with more tools and hooks.
+ */
+public final class HostActor extends AbstractBehavior<HostActor.Command> {
+  public sealed interface Command {}
+
+  /** Run {@code argv} (tool name first) in {@code cwd}; output and the exit code go to {@code replyTo}. */
+  public record RunTool(String id, List<String> argv, String cwd, ActorRef<ToolOutput> replyTo)
+      implements Command, KryoMessage {
+    public RunTool {
+      argv = List.copyOf(argv);
+    }
+  }
+
+  /** Ctrl-C ("INT") or "TERM" for a running tool. */
+  public record SignalTool(String id, String signal) implements Command, KryoMessage {}
+
+  /** The tool's caller went away: stop it without a word. */
+  public record KillTool(String id) implements Command, KryoMessage {}
+
+  private record FrameIn(Frame frame) implements Command {}
+
+  private record LinkAttached(String dev, SegmentActor.Attached attached) implements Command {}
+
+  private enum Tick implements Command { INSTANCE }
+
+  private record Running(Tool tool, ToolContext ctx) {}
+
+  private static final String CORE_TIMER = "core";
+
+  private final HostConfig config;
+  private final HostCore core;
+  private final TimerQueue timers;
+  private final TimerScheduler<Command> scheduler;
+  private final LabClock clock;
+  private final Map<String, ToolFactory> tools;
+  private final Map<String, ActorRef<Frame>> uplinks = new HashMap<>();
+  private final Map<String, Running> running = new HashMap<>();
+  private final ActorRef<Frame> inbox;
+  private long scheduledFor = Long.MAX_VALUE;
+  private long framesDroppedUnattached;
+
+  /**
+   * A host built from {@code config} (already validated with {@link HostSetup#build}), whose
+   * ethernet links attach to {@code segments} (by link name).
+   */
+  public static Behavior<Command> create(HostConfig config, Map<String, ActorRef<SegmentActor.Command>> segments,
+      Map<String, ToolFactory> tools) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new HostActor(ctx, t, config, segments, tools)));
+  }
+
+  private HostActor(ActorContext<Command> ctx, TimerScheduler<Command> scheduler, HostConfig config,
+      Map<String, ActorRef<SegmentActor.Command>> segments, Map<String, ToolFactory> tools) throws Exception {
+    super(ctx);
+    this.config = config;
+    this.scheduler = scheduler;
+    this.tools = Map.copyOf(tools);
+    this.clock = LabClock.get(ctx.getSystem());
+    HostStack stack = HostSetup.build(config);
+    this.timers = new TimerQueue(clock.nowMicros());
+    this.core = new HostCore(stack, timers, new SplittableRandom(config.seed()), this::transmit);
+    core.setForwarding(config.forwarding());
+    this.inbox = ctx.messageAdapter(Frame.class, FrameIn::new);
+    segments.forEach((dev, seg) -> {
+      ActorRef<SegmentActor.Attached> reply = ctx.messageAdapter(SegmentActor.Attached.class,
+          a -> new LinkAttached(dev, a));
+      seg.tell(new SegmentActor.Attach(config.name(), dev, inbox, reply));
+    });
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(FrameIn.class, this::onFrame)
+        .onMessage(RunTool.class, this::onRunTool)
+        .onMessage(SignalTool.class, this::onSignalTool)
+        .onMessage(KillTool.class, this::onKillTool)
+        .onMessage(LinkAttached.class, this::onLinkAttached)
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .build();
+  }
+
+  /** Brings the core up to the lab clock, runs {@code r}, and sets the timer for what is next. */
+  private Behavior<Command> step(Runnable r) {
+    core.advanceTo(clock.nowMicros());
+    r.run();
+    reschedule();
+    return this;
+  }
+
+  private void reschedule() {
+    long next = core.nextDeadline();
+    if (next == scheduledFor) {
+      return;
+    }
+    scheduledFor = next;
+    if (next == Long.MAX_VALUE) {
+      scheduler.cancel(CORE_TIMER);
+    } else {
+      long delay = Math.max(0, next - clock.nowMicros());
+      scheduler.startSingleTimer(CORE_TIMER, Tick.INSTANCE, Duration.ofNanos(delay * 1000));
+    }
+  }
+
+  private Behavior<Command> onTick() {
+    scheduledFor = Long.MAX_VALUE;
+    return step(() -> { });
+  }
+
+  private Behavior<Command> onFrame(FrameIn in) {
+    Frame f = in.frame();
+    return step(() -> {
+      byte[] data = f.getData().toByteArray();
+      core.receive(f.getDstInterface(), data, 0, data.length);
+    });
+  }
+
+  private void transmit(String dev, byte[] frame) {
+    ActorRef<Frame> up = uplinks.get(dev);
+    if (up == null) {
+      framesDroppedUnattached++;
+      return;
+    }
+    up.tell(Frame.newBuilder().setData(ByteString.copyFrom(frame)).setSrcHost(config.name()).setSrcInterface(dev)
+        .setTimestampMicros(timers.nowMicros()).build());
+  }
+
+  private Behavior<Command> onLinkAttached(LinkAttached a) {
+    uplinks.put(a.dev(), a.attached().inbox());
+    return this;
+  }
+
+  private Behavior<Command> onRunTool(RunTool r) {
+    return step(() -> {
+      ActorRef<ToolOutput> to = r.replyTo();
+      String name = r.argv().isEmpty() ? "" : r.argv().get(0);
+      ToolFactory f = tools.get(name);
+      if (f == null) {
+        to.tell(new ToolOutput.Stderr(r.id(), "podnet: " + name + ": no such tool on " + config.name() + "\n"));
+        to.tell(new ToolOutput.Exited(r.id(), 127));
+        return;
+      }
+      ToolContext ctx = new ToolContext(config.name(), core, config.etcHosts(), r.cwd(), new ToolContext.Sink() {
+        @Override
+        public void out(String text) {
+          to.tell(new ToolOutput.Stdout(r.id(), text));
+        }
+
+        @Override
+        public void err(String text) {
+          to.tell(new ToolOutput.Stderr(r.id(), text));
+        }
+
+        @Override
+        public void exited(int code) {
+          Running gone = running.remove(r.id());
+          if (gone != null) {
+            gone.tool().close();
+          }
+          to.tell(new ToolOutput.Exited(r.id(), code));
+        }
+      });
+      ctx.guarded(() -> {
+        Tool tool = f.create(ctx, r.argv().subList(1, r.argv().size()));
+        running.put(r.id(), new Running(tool, ctx));
+        tool.start();
+      });
+      if (ctx.exited()) {
+        running.remove(r.id());
+      }
+    });
+  }
+
+  private Behavior<Command> onSignalTool(SignalTool s) {
+    return step(() -> {
+      Running t = running.get(s.id());
+      if (t != null) {
+        t.ctx().guarded(() -> t.tool().signal(t.ctx(), s.signal()));
+      }
+    });
+  }
+
+  private Behavior<Command> onKillTool(KillTool k) {
+    return step(() -> {
+      Running t = running.remove(k.id());
+      if (t != null) {
+        t.ctx().kill();
+        t.tool().close();
+      }
+    });
+  }
+}
