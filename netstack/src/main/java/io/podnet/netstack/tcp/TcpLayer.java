@@ -85,7 +85,8 @@ public final class TcpLayer implements IpProtocolHandler {
    * listen(2) on {@code local} (or {@link Ipv4Address#ANY}) and {@code port}; {@code acceptor} is
    * called for each connection when its handshake completes.
    *
-   * @throws TcpException EADDRINUSE when the address and port are taken
+   * @throws TcpException EADDRINUSE when another listener has the port on that address (or on
+   *     any); connections using the port do not conflict, as for a server that sets SO_REUSEADDR
    */
   public TcpServerSocket listen(Ipv4Address local, int port, int backlog, TcpServerSocket.Acceptor acceptor)
       throws TcpException {
@@ -95,11 +96,6 @@ public final class TcpLayer implements IpProtocolHandler {
     for (TcpServerSocket l : listeners.values()) {
       if (l.localPort == port && (l.localAddress.equals(local) || l.localAddress.equals(Ipv4Address.ANY)
           || local.equals(Ipv4Address.ANY))) {
-        throw new TcpException(SocketError.EADDRINUSE);
-      }
-    }
-    for (Key k : connections.keySet()) {
-      if (k.localPort() == port && (k.localAddress().equals(local) || local.equals(Ipv4Address.ANY))) {
         throw new TcpException(SocketError.EADDRINUSE);
       }
     }
