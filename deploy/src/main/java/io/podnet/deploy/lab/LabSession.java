@@ -44,7 +44,7 @@ public final class LabSession implements AutoCloseable {
       Files.deleteIfExists(dir.portFile());
       LabSession[] self = new LabSession[1];
       CommandRunner labRunner = lab.runner();
-      CommandRunner runner = (req, signal) -> LAB_HOST.equals(req.host()) ? self[0].labCommand(req.args())
+      CommandRunner runner = (req, signal) -> LAB_HOST.equals(req.host()) ? self[0].labCommand(req.argv())
           : labRunner.run(req, signal);
       Tcp.ServerBinding b = ControlServer.bind(lab.system(), bindAddress, 0, token, runner).toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
