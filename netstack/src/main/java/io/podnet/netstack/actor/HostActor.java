@@ -54,6 +54,7 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
   private record Running(Tool tool, ToolContext ctx) {}
 
   private static final String CORE_TIMER = "core";
+  private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
 
   private final HostConfig config;
   private final HostCore core;
@@ -88,11 +89,11 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
     this.core = new HostCore(stack, timers, new SplittableRandom(config.seed()), this::transmit);
     core.setForwarding(config.forwarding());
     this.inbox = ctx.messageAdapter(Frame.class, FrameIn::new);
-    segments.forEach((dev, seg) -> {
-      ActorRef<SegmentActor.Attached> reply = ctx.messageAdapter(SegmentActor.Attached.class,
-          a -> new LinkAttached(dev, a));
-      seg.tell(new SegmentActor.Attach(config.name(), dev, inbox, reply));
-    });
+    // One ask per link: a message adapter is one per message class, so with two links the
+    // second adapter would replace the first and both replies would name the same device.
+    segments.forEach((dev, seg) -> ctx.ask(SegmentActor.Attached.class, seg, ATTACH_TIMEOUT,
+        replyTo -> new SegmentActor.Attach(config.name(), dev, inbox, replyTo),
+        (attached, failure) -> new LinkAttached(dev, attached)));
   }
 
   @Override
@@ -153,6 +154,10 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
   }
 
   private Behavior<Command> onLinkAttached(LinkAttached a) {
+    if (a.attached() == null) {
+      getContext().getLog().warn("{}: segment of {} did not answer the attach", config.name(), a.dev());
+      return this;
+    }
     uplinks.put(a.dev(), a.attached().inbox());
     return this;
   }
