@@ -56,6 +56,7 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
   private record Running(Tool tool, ToolContext ctx) {}
 
   private static final String CORE_TIMER = "core";
+  private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
 
   private final HostConfig config;
   private final HostCore core;
@@ -94,11 +95,11 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
     this.tcp = new TcpLayer(timers, random.split(), core.ipSender(), core::routeMtu, TcpLayer.Params.LINUX);
     core.register(IpProtocol.TCP, tcp);
     this.inbox = ctx.messageAdapter(Frame.class, FrameIn::new);
-    segments.forEach((dev, seg) -> {
-      ActorRef<SegmentActor.Attached> reply = ctx.messageAdapter(SegmentActor.Attached.class,
-          a -> new LinkAttached(dev, a));
-      seg.tell(new SegmentActor.Attach(config.name(), dev, inbox, reply));
-    });
+    // One ask per link: a message adapter is one per message class, so with two links the
+    // second adapter would replace the first and both replies would name the same device.
+    segments.forEach((dev, seg) -> ctx.ask(SegmentActor.Attached.class, seg, ATTACH_TIMEOUT,
+        replyTo -> new SegmentActor.Attach(config.name(), dev, inbox, replyTo),
+        (attached, failure) -> new LinkAttached(dev, attached)));
   }
 
   @Override
@@ -159,6 +160,10 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
   }
 
   private Behavior<Command> onLinkAttached(LinkAttached a) {
+    if (a.attached() == null) {
+      getContext().getLog().warn("{}: segment of {} did not answer the attach", config.name(), a.dev());
+      return this;
+    }
     uplinks.put(a.dev(), a.attached().inbox());
     return this;
   }

@@ -120,6 +120,7 @@ public final class HostCore {
   private final List<TapEntry> taps = new ArrayList<>();
   private final Map<Integer, IpProtocolHandler> handlers = new HashMap<>();
   final List<PingSocket> pingSockets = new ArrayList<>();
+  private int pingRover;
   final List<PacketSocket> packetSockets = new ArrayList<>();
   final List<UdpSocket> udpSockets = new ArrayList<>();
   private final ArrayDeque<byte[]> backlog = new ArrayDeque<>();
@@ -1051,6 +1052,25 @@ public final class HostCore {
     PingSocket s = new PingSocket(this, id);
     pingSockets.add(s);
     return s;
+  }
+
+  /**
+   * An ICMP echo socket whose identifier the kernel picks, as for an unbound ping socket
+   * (net/ipv4/ping.c ping_get_port): the next free one after a per-host rover, so the first ping
+   * on a host gets id 1, the next 2, and so on.
+   */
+  public PingSocket openPing() {
+    for (int i = 0; i < 0x10000; i++) {
+      pingRover = (pingRover + 1) & 0xffff;
+      if (pingRover == 0) {
+        continue;
+      }
+      int id = pingRover;
+      if (pingSockets.stream().noneMatch(s -> s.identifier() == id)) {
+        return openPing(id);
+      }
+    }
+    throw new IllegalStateException("no free ICMP echo identifier");
   }
 
   /** A packet socket on {@code dev} for frames of {@code etherType} ({@link PacketSocket#ALL} for all). */

@@ -144,13 +144,75 @@ public final class ToolContext {
   }
 
   /**
+   * The address a name resolves to, as glibc's getaddrinfo does on the host with "hosts: files
+   * myhostname": a dotted quad as is, else /etc/hosts (any of a line's names), else
+   * nss-myhostname ({@code localhost}, the host's own name: its first global address,
+   * {@code _gateway}: the default gateway). Null when the name is unknown.
+   */
+  public Ipv4Address resolve(String name) {
+    try {
+      return Ipv4Address.parse(name);
+    } catch (IllegalArgumentException notAnAddress) {
+      // a name
+    }
+    for (Map.Entry<String, String> e : etcHosts.entrySet()) {
+      for (String n : e.getValue().trim().split("\\s+")) {
+        if (n.equals(name)) {
+          try {
+            return Ipv4Address.parse(e.getKey());
+          } catch (IllegalArgumentException ignored) {
+            // not an IPv4 line
+          }
+        }
+      }
+    }
+    if (name.equals("localhost")) {
+      return Ipv4Address.of(127, 0, 0, 1);
+    }
+    if (name.equals(hostName)) {
+      for (var l : core.stack().links().all()) {
+        for (var a : l.addresses()) {
+          if (!l.isLoopback()) {
+            return a.local();
+          }
+        }
+      }
+      return Ipv4Address.of(127, 0, 0, 1);
+    }
+    if (name.equals("_gateway")) {
+      for (Route r : core.stack().table(254).routes()) {
+        if (r.dst().length() == 0 && r.gateway() != null) {
+          return r.gateway();
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The canonical name of {@code name} (the first name of its /etc/hosts line), as getaddrinfo's
+   * AI_CANONNAME gives it to ping's header; the name itself when it has no hosts line.
+   */
+  public String canonicalName(String name) {
+    for (String names : etcHosts.values()) {
+      String[] ns = names.trim().split("\\s+");
+      for (String n : ns) {
+        if (n.equals(name)) {
+          return ns[0];
+        }
+      }
+    }
+    return name;
+  }
+
+  /**
    * The name the host gives an address, as glibc's resolver would: /etc/hosts first, then
    * systemd's nss-myhostname, which calls the default gateway {@code _gateway}; null if none.
    */
   public String nameOf(Ipv4Address a) {
     String n = etcHosts.get(a.toString());
     if (n != null) {
-      return n;
+      return n.trim().split("\\s+")[0];
     }
     for (Route r : core.stack().table(254).routes()) {
       if (r.dst().length() == 0 && a.equals(r.gateway())) {

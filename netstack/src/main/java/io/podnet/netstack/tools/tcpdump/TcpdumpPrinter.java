@@ -61,6 +61,8 @@ public final class TcpdumpPrinter {
     }
     if (options.writeFile() == null && options.verbosity() == 0) {
       sb.append("tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\n");
+    } else {
+      sb.append("tcpdump: "); // tcpdump.c: the program name starts the "listening on" line instead
     }
     sb.append("listening on ").append(ifName).append(", link-type ")
         .append(any ? "LINUX_SLL2 (Linux cooked v2)" : "EN10MB (Ethernet)")

@@ -220,8 +220,10 @@ class TcpdumpPrinterTest {
     assertEquals("tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\n"
         + "listening on eth1, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n",
         TcpdumpPrinter.banner(TcpdumpOptions.parse("-i", "eth1"), "eth1"));
-    assertEquals("listening on eth1, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n",
+    assertEquals("tcpdump: listening on eth1, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n",
         TcpdumpPrinter.banner(TcpdumpOptions.parse("-i", "eth1", "-w", "/tmp/x.pcap"), "eth1"));
+    assertEquals("tcpdump: listening on eth1, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n",
+        TcpdumpPrinter.banner(TcpdumpOptions.parse("-i", "eth1", "-v"), "eth1"));
     assertEquals("4 packets captured\n4 packets received by filter\n0 packets dropped by kernel\n",
         TcpdumpPrinter.statistics(4, 4, 0));
     assertEquals("1 packet captured\n1 packet received by filter\n0 packets dropped by kernel\n",
