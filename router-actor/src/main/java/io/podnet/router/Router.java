@@ -3,7 +3,7 @@ package io.podnet.router;
 import io.podnet.netstack.actor.HostActor;
 import io.podnet.netstack.actor.HostConfig;
 import io.podnet.netstack.actor.SegmentActor;
-import io.podnet.netstack.tool.StandardTools;
+import io.podnet.netstack.tool.Tools;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -19,6 +19,6 @@ public final class Router {
       Map<String, ActorRef<SegmentActor.Command>> segments) {
     HostConfig forwarding = new HostConfig(config.name(), config.seed(), true, config.links(), config.routes(),
         config.etcHosts());
-    return HostActor.create(forwarding, segments, StandardTools.linux());
+    return HostActor.create(forwarding, segments, Tools.standard());
   }
 }

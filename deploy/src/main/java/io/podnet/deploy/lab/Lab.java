@@ -9,7 +9,7 @@ import io.podnet.deploy.topology.LabSpec.HostKind;
 import io.podnet.netstack.actor.HostActor;
 import io.podnet.netstack.actor.SegmentActor;
 import io.podnet.netstack.actor.ToolOutput;
-import io.podnet.netstack.tool.StandardTools;
+import io.podnet.netstack.tool.Tools;
 import io.podnet.proto.packet.Ipv4Address;
 import io.podnet.router.Router;
 import java.time.Duration;
@@ -80,7 +80,7 @@ public final class Lab implements AutoCloseable {
         }
       }
       Behavior<HostActor.Command> b = h.spec().kind() == HostKind.ROUTER ? Router.create(h.config(), mine)
-          : HostActor.create(h.config(), mine, StandardTools.linux());
+          : HostActor.create(h.config(), mine, Tools.standard());
       lab.hosts.put(h.spec().name(), system.systemActorOf(b, "host-" + h.spec().name(), Props.empty()));
     }
     lab.awaitAttached(segments, Duration.ofSeconds(10));

@@ -4,7 +4,7 @@ import io.podnet.deploy.control.CommandRunner;
 import io.podnet.deploy.control.ControlServer;
 import io.podnet.deploy.control.LabDir;
 import io.podnet.deploy.control.Output;
-import io.podnet.netstack.tool.StandardTools;
+import io.podnet.netstack.tool.Tools;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -51,7 +51,7 @@ public final class LabSession implements AutoCloseable {
       self[0] = new LabSession(lab, dir, b);
       Files.writeString(dir.path().resolve("hosts"), String.join("\n", lab.hostNames()) + "\n",
           StandardCharsets.UTF_8);
-      List<String> tools = new ArrayList<>(StandardTools.linux().keySet());
+      List<String> tools = new ArrayList<>(Tools.standard().keySet());
       dir.installShims(tools);
       dir.writePort(b.localAddress().getPort());
       return self[0];
