@@ -97,6 +97,25 @@ class LabRunTest {
     assertFalse(Files.exists(tmp.resolve("home/labs/two-subnets/port")), "the lab is gone after the replay");
   }
 
+  /** README's first command: the reference lab's walkthrough, as far as it goes today. */
+  @Test
+  void referenceWalkthrough() {
+    Run r = podnet("run", "labs/cilium-seed");
+    assertEquals(0, r.code(), r.err());
+    String o = r.out();
+    assertTrue(o.contains("root@k8s-ctr:~# ip -c route\n"
+        + "default via 10.0.2.2 dev eth0 proto dhcp src 10.0.2.15 metric 100 \n"), o);
+    assertTrue(o.contains("64 bytes from 192.168.20.100: icmp_seq=2 ttl=63 time="), o);
+    assertTrue(o.contains("? (192.168.20.100) at 08:00:27:3a:be:fa [ether] on eth2\n"), o);
+    assertTrue(o.matches("(?s).*\\d\\d:\\d\\d:\\d\\d\\.\\d{6} eth1  In  IP 192\\.168\\.10\\.100 > 172\\.20\\.2\\.54: "
+        + "ICMP echo request, id \\d+, seq 1, length 64\n.*"), o);
+    assertTrue(o.matches("(?s).*\\d\\d:\\d\\d:\\d\\d\\.\\d{6} eth0  Out IP 192\\.168\\.10\\.100 > 172\\.20\\.2\\.54: "
+        + "ICMP echo request, id \\d+, seq 1, length 64\n.*"), o);
+    assertTrue(o.contains("1 packets transmitted, 0 received, 100% packet loss, time 0ms\n"), o);
+    assertTrue(o.contains("root@router:~# ip route get 172.20.2.54\n"
+        + "172.20.2.54 via 192.168.20.100 dev eth2 src 192.168.20.200 uid 0 \n"), o);
+  }
+
   @Test
   void badTopologyAndTranscriptStartNothing() throws Exception {
     Path lab = tmp.resolve("lab.yaml");
