@@ -67,6 +67,13 @@ public final class Lab implements AutoCloseable {
   }
 
   public static Lab start(LabPlan plan, Config config) {
+    return start(plan, config, Map.of());
+  }
+
+  /** Starts a lab whose plain hosts have {@code extraTools} besides the standard ones (benchmarks). */
+  public static Lab start(LabPlan plan, Config config, Map<String, io.podnet.netstack.tool.ToolFactory> extraTools) {
+    Map<String, io.podnet.netstack.tool.ToolFactory> hostTools = new HashMap<>(Tools.standard());
+    hostTools.putAll(extraTools);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "podnet-" + plan.spec().name(), config);
     Lab lab = new Lab(plan, system);
     Map<String, ActorRef<SegmentActor.Command>> segments = new HashMap<>();
@@ -83,7 +90,7 @@ public final class Lab implements AutoCloseable {
         }
       }
       Behavior<HostActor.Command> b = h.spec().kind() == HostKind.ROUTER ? Router.create(h.config(), mine)
-          : HostActor.create(h.config(), mine, Tools.standard());
+          : HostActor.create(h.config(), mine, hostTools);
       lab.hosts.put(h.spec().name(), system.systemActorOf(b, "host-" + h.spec().name(), Props.empty()));
     }
     lab.awaitAttached(segments, Duration.ofSeconds(10));
