@@ -16,7 +16,12 @@ import java.util.HexFormat;
  * Tool shims and {@code podnet sh} find the lab through it.
  */
 public record LabDir(Path path) {
+  /** podnet's home: -Dpodnet.home, else $PODNET_HOME, else ~/.podnet. */
   public static Path home() {
+    String prop = System.getProperty("podnet.home");
+    if (prop != null && !prop.isEmpty()) {
+      return Path.of(prop);
+    }
     String env = System.getenv("PODNET_HOME");
     return env != null && !env.isEmpty() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".podnet");
   }

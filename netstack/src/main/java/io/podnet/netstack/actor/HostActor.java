@@ -5,6 +5,8 @@ import io.podnet.netstack.HostStack;
 import io.podnet.netstack.core.HostCore;
 import io.podnet.netstack.core.TimerQueue;
 import io.podnet.netstack.serialization.KryoMessage;
+import io.podnet.netstack.tcp.TcpLayer;
+import io.podnet.proto.packet.IpProtocol;
 import io.podnet.netstack.tool.Tool;
 import io.podnet.netstack.tool.ToolContext;
 import io.podnet.netstack.tool.ToolFactory;
@@ -59,6 +61,7 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
   private final HostConfig config;
   private final HostCore core;
   private final TimerQueue timers;
+  private final TcpLayer tcp;
   private final TimerScheduler<Command> scheduler;
   private final LabClock clock;
   private final Map<String, ToolFactory> tools;
@@ -86,8 +89,11 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
     this.clock = LabClock.get(ctx.getSystem());
     HostStack stack = HostSetup.build(config);
     this.timers = new TimerQueue(clock.nowMicros());
-    this.core = new HostCore(stack, timers, new SplittableRandom(config.seed()), this::transmit);
+    SplittableRandom random = new SplittableRandom(config.seed());
+    this.core = new HostCore(stack, timers, random.split(), this::transmit);
     core.setForwarding(config.forwarding());
+    this.tcp = new TcpLayer(timers, random.split(), core.ipSender(), core::routeMtu, TcpLayer.Params.LINUX);
+    core.register(IpProtocol.TCP, tcp);
     this.inbox = ctx.messageAdapter(Frame.class, FrameIn::new);
     // One ask per link: a message adapter is one per message class, so with two links the
     // second adapter would replace the first and both replies would name the same device.
@@ -172,7 +178,7 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
         to.tell(new ToolOutput.Exited(r.id(), 127));
         return;
       }
-      ToolContext ctx = new ToolContext(config.name(), core, config.etcHosts(), r.cwd(), new ToolContext.Sink() {
+      ToolContext ctx = new ToolContext(config.name(), core, tcp, config.etcHosts(), r.cwd(), new ToolContext.Sink() {
         @Override
         public void out(String text) {
           to.tell(new ToolOutput.Stdout(r.id(), text));

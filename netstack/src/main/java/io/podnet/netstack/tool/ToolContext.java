@@ -3,6 +3,7 @@ package io.podnet.netstack.tool;
 import io.podnet.netstack.core.HostCore;
 import io.podnet.netstack.core.Timers;
 import io.podnet.netstack.route.Route;
+import io.podnet.netstack.tcp.TcpLayer;
 import io.podnet.proto.packet.Ipv4Address;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,7 @@ public final class ToolContext {
 
   private final String hostName;
   private final HostCore core;
+  private final TcpLayer tcp;
   private final Map<String, String> etcHosts;
   private final String cwd;
   private final Sink sink;
@@ -32,9 +34,11 @@ public final class ToolContext {
   private final List<Runnable> onExit = new ArrayList<>();
   private boolean exited;
 
-  public ToolContext(String hostName, HostCore core, Map<String, String> etcHosts, String cwd, Sink sink) {
+  public ToolContext(String hostName, HostCore core, TcpLayer tcp, Map<String, String> etcHosts, String cwd,
+      Sink sink) {
     this.hostName = hostName;
     this.core = core;
+    this.tcp = tcp;
     this.etcHosts = Map.copyOf(etcHosts);
     this.cwd = cwd;
     this.sink = sink;
@@ -46,6 +50,11 @@ public final class ToolContext {
 
   public HostCore core() {
     return core;
+  }
+
+  /** The host's TCP (sockets for curl and servers). */
+  public TcpLayer tcp() {
+    return tcp;
   }
 
   /** The shell's working directory, where a tool writes files named without a path. */

@@ -1,0 +1,193 @@
+package io.podnet.deploy.lab;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.podnet.deploy.control.CommandRequest;
+import io.podnet.deploy.control.CommandRunner;
+import io.podnet.deploy.control.Output;
+import io.podnet.deploy.topology.LabSpec.HostKind;
+import io.podnet.netstack.actor.HostActor;
+import io.podnet.netstack.actor.SegmentActor;
+import io.podnet.netstack.actor.ToolOutput;
+import io.podnet.netstack.tool.Tools;
+import io.podnet.proto.packet.Ipv4Address;
+import io.podnet.router.Router;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * A running lab in this JVM: one actor per segment and per host, started from a {@link LabPlan};
+ * commands run on its hosts through {@link #runner()}.
+ */
+public final class Lab implements AutoCloseable {
+  private final LabPlan plan;
+  private final ActorSystem<Void> system;
+  private final Map<String, ActorRef<HostActor.Command>> hosts = new LinkedHashMap<>();
+  private final AtomicLong commands = new AtomicLong();
+
+  private Lab(LabPlan plan, ActorSystem<Void> system) {
+    this.plan = plan;
+    this.system = system;
+  }
+
+  /** The actor system settings of a lab: local, quiet, Java serialization off. */
+  public static Config defaultConfig() {
+    return ConfigFactory.parseString("""
+        pekko.loglevel = WARNING
+        pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
+        pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
+        pekko.stdout-loglevel = WARNING
+        pekko.actor.provider = local
+        pekko.log-dead-letters = off
+        pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
+        """).withFallback(ConfigFactory.load());
+  }
+
+  public static Lab start(LabPlan plan) {
+    return start(plan, defaultConfig());
+  }
+
+  public static Lab start(LabPlan plan, Config config) {
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "podnet-" + plan.spec().name(), config);
+    Lab lab = new Lab(plan, system);
+    Map<String, ActorRef<SegmentActor.Command>> segments = new HashMap<>();
+    for (LabPlan.SegmentPlan s : plan.segments()) {
+      Behavior<SegmentActor.Command> b = s.natGateways().isEmpty() ? SegmentActor.create(s.name())
+          : SegmentActor.nat(s.name(), s.natGateways().stream().map(Ipv4Address::parse).toList());
+      segments.put(s.name(), system.systemActorOf(b, "segment-" + s.name(), Props.empty()));
+    }
+    for (LabPlan.HostPlan h : plan.hosts()) {
+      Map<String, ActorRef<SegmentActor.Command>> mine = new HashMap<>();
+      for (var l : h.config().links()) {
+        if (l.segment() != null) {
+          mine.put(l.name(), segments.get(l.segment()));
+        }
+      }
+      Behavior<HostActor.Command> b = h.spec().kind() == HostKind.ROUTER ? Router.create(h.config(), mine)
+          : HostActor.create(h.config(), mine, Tools.standard());
+      lab.hosts.put(h.spec().name(), system.systemActorOf(b, "host-" + h.spec().name(), Props.empty()));
+    }
+    lab.awaitAttached(segments, Duration.ofSeconds(10));
+    return lab;
+  }
+
+  /** Waits until every host interface is attached to its segment, so the first command's frames flow. */
+  private void awaitAttached(Map<String, ActorRef<SegmentActor.Command>> segments, Duration timeout) {
+    Map<String, Integer> expected = new HashMap<>();
+    for (LabPlan.HostPlan h : plan.hosts()) {
+      for (var l : h.config().links()) {
+        if (l.segment() != null) {
+          expected.merge(l.segment(), 1, Integer::sum);
+        }
+      }
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (var e : expected.entrySet()) {
+      while (true) {
+        CompletionStage<SegmentActor.Stats> s = org.apache.pekko.actor.typed.javadsl.AskPattern.ask(
+            segments.get(e.getKey()), SegmentActor.GetStats::new, Duration.ofSeconds(5), system.scheduler());
+        try {
+          if (s.toCompletableFuture().get(5, TimeUnit.SECONDS).ports().size() >= e.getValue()) {
+            break;
+          }
+        } catch (InterruptedException ex) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while the lab starts", ex);
+        } catch (java.util.concurrent.ExecutionException | TimeoutException ex) {
+          throw new IllegalStateException("segment " + e.getKey() + " does not answer", ex);
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("hosts did not attach to segment " + e.getKey() + " in " + timeout);
+        }
+        Thread.onSpinWait();
+      }
+    }
+  }
+
+  public LabPlan plan() {
+    return plan;
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public List<String> hostNames() {
+    return new ArrayList<>(hosts.keySet());
+  }
+
+  /** Runs commands on the lab's hosts: output streams back, Ctrl-C and hang-ups reach the tool. */
+  public CommandRunner runner() {
+    return this::run;
+  }
+
+  private Source<Output, NotUsed> run(CommandRequest req, CompletionStage<String> signal) {
+    ActorRef<HostActor.Command> host = hosts.get(req.host());
+    if (host == null) {
+      return Source.from(List.of(Output.err("podnet: no host '" + req.host() + "' in lab " + plan.spec().name() + "\n"),
+          Output.exit(255)));
+    }
+    String id = req.host() + "-" + commands.incrementAndGet();
+    var pre = Source.<Output>queue(4096).preMaterialize(system);
+    BoundedSourceQueue<Output> queue = pre.first();
+    ActorRef<Object> relay = system.systemActorOf(relay(queue), "cmd-" + id, Props.empty());
+    host.tell(new HostActor.RunTool(id, req.argv(), req.cwd(), relay.narrow()));
+    signal.thenAccept(sig -> host.tell(new HostActor.SignalTool(id, sig)));
+    return pre.second().watchTermination((m, done) -> {
+      done.whenComplete((d, t) -> {
+        // The shim went away before the tool ended (or after: then this is a no-op).
+        host.tell(new HostActor.KillTool(id));
+        relay.tell(StopRelay.INSTANCE);
+      });
+      return NotUsed.getInstance();
+    });
+  }
+
+  private enum StopRelay { INSTANCE }
+
+  /** Moves a tool's output from the host actor into the command's output stream. */
+  private static Behavior<Object> relay(BoundedSourceQueue<Output> queue) {
+    return Behaviors.receive(Object.class)
+        .onMessageEquals(StopRelay.INSTANCE, Behaviors::stopped)
+        .onMessage(ToolOutput.Stdout.class, m -> {
+          queue.offer(Output.out(m.text()));
+          return Behaviors.same();
+        })
+        .onMessage(ToolOutput.Stderr.class, m -> {
+          queue.offer(Output.err(m.text()));
+          return Behaviors.same();
+        })
+        .onMessage(ToolOutput.Exited.class, m -> {
+          queue.offer(Output.exit(m.code()));
+          queue.complete();
+          return Behaviors.stopped();
+        })
+        .build();
+  }
+
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // The JVM is on its way out anyway.
+    }
+  }
+}

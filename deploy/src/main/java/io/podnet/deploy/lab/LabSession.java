@@ -1,0 +1,104 @@
+package io.podnet.deploy.lab;
+
+import io.podnet.deploy.control.CommandRunner;
+import io.podnet.deploy.control.ControlServer;
+import io.podnet.deploy.control.LabDir;
+import io.podnet.deploy.control.Output;
+import io.podnet.netstack.tool.Tools;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.Tcp;
+
+/**
+ * A lab people can use: the lab's actors, its control endpoint on loopback behind the lab's
+ * secret, and its directory (secret, port, host list, tool shims) through which {@code podnet sh},
+ * {@code podnet exec} and the shims reach it. Host "@lab" takes the launcher's own commands
+ * ({@code down}).
+ */
+public final class LabSession implements AutoCloseable {
+  /** The name the launcher's own requests use as their host. */
+  public static final String LAB_HOST = "@lab";
+
+  private final Lab lab;
+  private final LabDir dir;
+  private final Tcp.ServerBinding binding;
+  private final CompletableFuture<String> stopRequested = new CompletableFuture<>();
+
+  private LabSession(Lab lab, LabDir dir, Tcp.ServerBinding binding) {
+    this.lab = lab;
+    this.dir = dir;
+    this.binding = binding;
+  }
+
+  public static LabSession start(LabPlan plan, LabDir dir, String bindAddress) {
+    Lab lab = Lab.start(plan);
+    try {
+      String token = dir.createWithNewToken();
+      Files.deleteIfExists(dir.portFile());
+      LabSession[] self = new LabSession[1];
+      CommandRunner labRunner = lab.runner();
+      CommandRunner runner = (req, signal) -> LAB_HOST.equals(req.host()) ? self[0].labCommand(req.argv())
+          : labRunner.run(req, signal);
+      Tcp.ServerBinding b = ControlServer.bind(lab.system(), bindAddress, 0, token, runner).toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
+      self[0] = new LabSession(lab, dir, b);
+      Files.writeString(dir.path().resolve("hosts"), String.join("\n", lab.hostNames()) + "\n",
+          StandardCharsets.UTF_8);
+      List<String> tools = new ArrayList<>(Tools.standard().keySet());
+      dir.installShims(tools);
+      dir.writePort(b.localAddress().getPort());
+      return self[0];
+    } catch (Exception e) {
+      lab.close();
+      if (e instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException("cannot start the control endpoint of lab " + plan.spec().name() + ": " + e, e);
+    }
+  }
+
+  private Source<Output, org.apache.pekko.NotUsed> labCommand(List<String> args) {
+    if (args.equals(List.of("down"))) {
+      stopRequested.complete("podnet down");
+      return Source.from(List.of(Output.out("lab " + lab.plan().spec().name() + " stopping\n"), Output.exit(0)));
+    }
+    return Source.from(List.of(Output.err("podnet: unknown lab command: " + String.join(" ", args) + "\n"),
+        Output.exit(2)));
+  }
+
+  public Lab lab() {
+    return lab;
+  }
+
+  public LabDir dir() {
+    return dir;
+  }
+
+  public int port() {
+    return binding.localAddress().getPort();
+  }
+
+  /** Completes when someone runs {@code podnet down}. */
+  public CompletableFuture<String> stopRequested() {
+    return stopRequested;
+  }
+
+  @Override
+  public void close() {
+    try {
+      Files.deleteIfExists(dir.portFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      binding.unbind();
+      lab.close();
+    }
+  }
+}

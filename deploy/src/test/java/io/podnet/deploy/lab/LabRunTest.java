@@ -1,0 +1,120 @@
+package io.podnet.deploy.lab;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.podnet.deploy.Podnet;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `podnet run`: a lab started from its topology, a transcript replayed through the real shims. */
+class LabRunTest {
+  @TempDir
+  Path tmp;
+
+  @BeforeEach
+  void home() {
+    System.setProperty("podnet.home", tmp.resolve("home").toString());
+  }
+
+  @AfterEach
+  void clear() {
+    System.clearProperty("podnet.home");
+  }
+
+  record Run(int code, String out, String err) {}
+
+  static Run podnet(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Podnet.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  static final String TWO_SUBNETS = """
+      name: two-subnets
+      seed: 7
+      segments:
+        left: {}
+        right: {}
+      hosts:
+        gw:
+          kind: router
+          interfaces:
+            wan: {nat: {}}
+            lan1: {segment: left, address: 10.1.0.1/24}
+            lan2: {segment: right, address: 10.2.0.1/24}
+        a:
+          interfaces:
+            nic0: {segment: left, address: 10.1.0.10/24}
+          routes: [10.0.0.0/8 via 10.1.0.1]
+        b:
+          interfaces:
+            nic0: {segment: right, address: 10.2.0.20/24}
+          routes: [default via 10.2.0.1]
+      """;
+
+  @Test
+  void replaysATranscriptOnALabFromItsTopology() throws Exception {
+    Path lab = tmp.resolve("lab.yaml");
+    Files.writeString(lab, TWO_SUBNETS);
+    Path script = tmp.resolve("t.lab");
+    Files.writeString(script, """
+        # routes come from the topology, the NAT uplink from DHCP
+        gw# ip route
+        a# ip route get 10.2.0.20
+        gw# ip route add 10.9.0.0/16 via 10.2.0.99
+        gw# ip route add 10.9.0.0/16 via 10.2.0.20 && ip route | grep 10.9
+        b# ip neigh; echo rc=$?
+        """);
+    Run r = podnet("run", lab.toString(), script.toString());
+    assertEquals(0, r.code(), r.err());
+    assertEquals("""
+        # routes come from the topology, the NAT uplink from DHCP
+        root@gw:~# ip route
+        default via 10.0.2.2 dev wan proto dhcp src 10.0.2.15 metric 100 \n\
+        10.0.2.0/24 dev wan proto kernel scope link src 10.0.2.15 metric 100 \n\
+        10.0.2.2 dev wan proto dhcp scope link src 10.0.2.15 metric 100 \n\
+        10.0.2.3 dev wan proto dhcp scope link src 10.0.2.15 metric 100 \n\
+        10.1.0.0/24 dev lan1 proto kernel scope link src 10.1.0.1 \n\
+        10.2.0.0/24 dev lan2 proto kernel scope link src 10.2.0.1 \n\
+        root@a:~# ip route get 10.2.0.20
+        10.2.0.20 via 10.1.0.1 dev nic0 src 10.1.0.10 uid 0 \n\
+            cache \n\
+        root@gw:~# ip route add 10.9.0.0/16 via 10.2.0.99
+        root@gw:~# ip route add 10.9.0.0/16 via 10.2.0.20 && ip route | grep 10.9
+        RTNETLINK answers: File exists
+        root@b:~# ip neigh; echo rc=$?
+        rc=0
+        """, r.out());
+    assertFalse(Files.exists(tmp.resolve("home/labs/two-subnets/port")), "the lab is gone after the replay");
+  }
+
+  @Test
+  void badTopologyAndTranscriptStartNothing() throws Exception {
+    Path lab = tmp.resolve("lab.yaml");
+    Files.writeString(lab, TWO_SUBNETS.replace("routes: [default via 10.2.0.1]", "routes: [default via 10.3.0.1]"));
+    Path script = tmp.resolve("t.lab");
+    Files.writeString(script, "gw# ip route\n");
+    Run r = podnet("run", lab.toString(), script.toString());
+    assertEquals(1, r.code());
+    assertEquals("podnet: lab two-subnets: hosts.b.routes[0]: ip route add default via 10.3.0.1: "
+        + "Error: Nexthop has invalid gateway.\n", r.err());
+    assertEquals("", r.out());
+
+    Files.writeString(lab, TWO_SUBNETS);
+    Files.writeString(script, "gw# ip route\nnot a command line\n");
+    r = podnet("run", lab.toString(), script.toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().endsWith("t.lab:2: expected 'HOST# COMMAND', a '# comment' or a blank line, found: "
+        + "not a command line\n"), r.err());
+    assertFalse(Files.exists(tmp.resolve("home/labs/two-subnets")), "nothing was started");
+  }
+}

@@ -1,2 +1,0 @@
-/** podnet router-actor. */
-package io.podnet.router;
