@@ -4,15 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 class PingToolTest {
-  @AfterAll
-  static void stop() {
-    NetToolsLab.testKit.shutdownTestKit();
-  }
-
   private static final String STATS = "\n--- %s ping statistics ---\n";
 
   @Test
