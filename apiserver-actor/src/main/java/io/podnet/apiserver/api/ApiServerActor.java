@@ -9,7 +9,12 @@ import io.podnet.apiserver.store.ObjectStore;
 import io.podnet.apiserver.store.ResourceType;
 import io.podnet.apiserver.store.Status;
 import io.podnet.apiserver.store.WatchListener;
+import io.podnet.apiserver.controllers.Admission;
+import io.podnet.apiserver.controllers.ControllerManager;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.function.LongSupplier;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -63,17 +68,62 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
 
   public record StopWatch(long id) implements Command {}
 
+  /** Runs the controllers until they settle; sent by the store watches and the periodic timer. */
+  private enum Reconcile implements Command, NoSerializationVerificationNeeded {
+    WATCH,
+    TICK
+  }
+
+  /** Serves the store without controllers: what clients write is stored as sent. */
   public static Behavior<Command> create(ObjectStore store) {
-    return Behaviors.setup(ctx -> new ApiServerActor(ctx, store));
+    return Behaviors.setup(ctx -> new ApiServerActor(ctx, store, null, null, null, Admission.NONE));
+  }
+
+  /**
+   * Serves the store with {@code controllers}: their admission applies to every write, and they run
+   * after every change (driven by watches on every resource) and every {@code tick} (timed work:
+   * node heartbeats, evictions), at the lab time {@code clock} gives.
+   */
+  public static Behavior<Command> create(ObjectStore store, ApiResources resources, ControllerManager controllers,
+      LongSupplier clock, Duration tick) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(Reconcile.TICK, Reconcile.TICK, tick);
+      return new ApiServerActor(ctx, store, resources, controllers, clock, controllers.admission());
+    }));
   }
 
   private final ObjectStore store;
+  private final ControllerManager controllers;
+  private final LongSupplier clock;
+  private final Admission admission;
   private final Map<Long, ObjectStore.Watch> watches = new HashMap<>();
   private long nextWatchId = 1;
+  private boolean reconcilePending;
 
-  private ApiServerActor(ActorContext<Command> ctx, ObjectStore store) {
+  private ApiServerActor(ActorContext<Command> ctx, ObjectStore store, ApiResources resources,
+      ControllerManager controllers, LongSupplier clock, Admission admission) {
     super(ctx);
     this.store = store;
+    this.controllers = controllers;
+    this.clock = clock;
+    this.admission = admission;
+    if (controllers != null) {
+      ActorRef<Command> self = ctx.getSelf();
+      WatchListener trigger = e -> {
+        if (!reconcilePending) {
+          reconcilePending = true;
+          self.tell(Reconcile.WATCH);
+        }
+      };
+      for (String gv : resources.groupVersions()) {
+        for (ApiResource r : resources.resources(gv)) {
+          store.watch(r.type(), "", LabelSelector.EVERYTHING, FieldSelector.EVERYTHING, store.resourceVersion(),
+              trigger);
+        }
+      }
+      reconcilePending = true;
+      self.tell(Reconcile.WATCH);
+    }
   }
 
   @Override
@@ -81,10 +131,16 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
     return newReceiveBuilder()
         .onMessage(Get.class, m -> answer(m.replyTo, () -> store.get(m.type, m.namespace, m.name)))
         .onMessage(ListObjects.class, m -> answer(m.replyTo, () -> store.list(m.type, m.namespace, m.labels, m.fields)))
-        .onMessage(Create.class, m -> answer(m.replyTo, () -> store.create(m.type, Defaults.onCreate(m.type, m.object))))
+        .onMessage(Create.class, m -> answer(m.replyTo,
+            () -> store.create(m.type, admission.admit(store, m.type, Defaults.onCreate(m.type, m.object), null))))
         .onMessage(Update.class, m -> answer(m.replyTo, () -> m.status
             ? store.updateStatus(m.type, m.object)
-            : store.update(m.type, m.object)))
+            : update(m.type, m.object)))
+        .onMessage(Reconcile.class, m -> {
+          reconcilePending = false;
+          controllers.settle(store, clock.getAsLong());
+          return this;
+        })
         .onMessage(Patch.class, m -> answer(m.replyTo, () -> patch(m)))
         .onMessage(Delete.class, m -> answer(m.replyTo,
             () -> store.delete(m.type, m.namespace, m.name, m.preconditionResourceVersion)))
@@ -114,7 +170,13 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
       // A patch that removes resourceVersion still applies to the object it was read from.
       next = next.withMetadata(next.metadata().withResourceVersion(current.metadata().resourceVersion()));
     }
-    return m.status ? store.updateStatus(m.type, next) : store.update(m.type, next);
+    return m.status ? store.updateStatus(m.type, next) : update(m.type, next);
+  }
+
+  /** An update of the main resource, through admission (which sees the stored object). */
+  private KubeObject update(ResourceType type, KubeObject request) {
+    KubeObject old = store.get(type, request.metadata().namespace(), request.metadata().name());
+    return store.update(type, admission.admit(store, type, request, old));
   }
 
   private Behavior<Command> onStartWatch(StartWatch m) {

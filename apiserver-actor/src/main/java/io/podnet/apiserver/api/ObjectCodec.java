@@ -5,9 +5,12 @@ import com.google.protobuf.Value;
 import io.podnet.apiserver.store.ApiException;
 import io.podnet.apiserver.store.KubeObject;
 import io.podnet.apiserver.store.ObjectMeta;
+import io.podnet.apiserver.store.OwnerReference;
 import io.podnet.apiserver.store.ResourceType;
 import io.podnet.apiserver.store.Status;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -17,8 +20,8 @@ import java.util.TreeMap;
  * (resourceVersion a string, generation a number, creationTimestamp RFC 3339), spec, status, and
  * every other top-level field in {@link KubeObject#extra()}.
  *
- * <p>Metadata fields the store does not keep (generateName, ownerReferences, finalizers,
- * managedFields, deletionTimestamp) are dropped on the way in, as a server prunes unknown fields.
+ * <p>Metadata fields the store does not keep (finalizers, managedFields, deletionTimestamp) are
+ * dropped on the way in, as a server prunes unknown fields.
  */
 public final class ObjectCodec {
   private ObjectCodec() {}
@@ -54,6 +57,22 @@ public final class ObjectCodec {
     }
     if (!m.annotations().isEmpty()) {
       b.putFields("annotations", Json.value(new TreeMap<>(m.annotations())));
+    }
+    putIfSet(b, "generateName", m.generateName());
+    if (!m.ownerReferences().isEmpty()) {
+      List<Value> refs = new ArrayList<>();
+      for (OwnerReference r : m.ownerReferences()) {
+        Struct.Builder rb = Json.obj("apiVersion", r.apiVersion(), "kind", r.kind(), "name", r.name(), "uid", r.uid())
+            .toBuilder();
+        if (r.controller() != null) {
+          rb.putFields("controller", Json.of(r.controller()));
+        }
+        if (r.blockOwnerDeletion() != null) {
+          rb.putFields("blockOwnerDeletion", Json.of(r.blockOwnerDeletion()));
+        }
+        refs.add(Json.of(rb.build()));
+      }
+      b.putFields("ownerReferences", Json.list(refs));
     }
     return b.build();
   }
@@ -104,7 +123,9 @@ public final class ObjectCodec {
             generation,
             stringMap(meta, "labels"),
             stringMap(meta, "annotations"),
-            stringField(meta, "metadata.creationTimestamp", "creationTimestamp"));
+            stringField(meta, "metadata.creationTimestamp", "creationTimestamp"),
+            stringField(meta, "metadata.generateName", "generateName"),
+            ownerReferences(meta));
     Struct.Builder extra = Struct.newBuilder();
     for (Map.Entry<String, Value> e : json.getFieldsMap().entrySet()) {
       switch (e.getKey()) {
@@ -118,6 +139,42 @@ public final class ObjectCodec {
     }
     return new KubeObject(type.apiVersion(), type.kind(), m, objectField(json, "spec"), objectField(json, "status"),
         extra.build());
+  }
+
+  private static List<OwnerReference> ownerReferences(Struct meta) {
+    Value v = meta.getFieldsMap().get("ownerReferences");
+    if (v == null || v.hasNullValue()) {
+      return List.of();
+    }
+    if (!v.hasListValue()) {
+      throw new ApiException(Status.badRequest("json: cannot unmarshal " + jsonType(v)
+          + " into Go struct field ObjectMeta.metadata.ownerReferences of type []v1.OwnerReference"));
+    }
+    List<OwnerReference> out = new ArrayList<>();
+    for (Value item : v.getListValue().getValuesList()) {
+      if (!item.hasStructValue()) {
+        throw new ApiException(Status.badRequest("json: cannot unmarshal " + jsonType(item)
+            + " into Go struct field ObjectMeta.metadata.ownerReferences of type v1.OwnerReference"));
+      }
+      Struct r = item.getStructValue();
+      String path = "metadata.ownerReferences.";
+      out.add(new OwnerReference(stringField(r, path + "apiVersion", "apiVersion"), stringField(r, path + "kind", "kind"),
+          stringField(r, path + "name", "name"), stringField(r, path + "uid", "uid"), boolField(r, "controller"),
+          boolField(r, "blockOwnerDeletion")));
+    }
+    return out;
+  }
+
+  private static Boolean boolField(Struct s, String key) {
+    Value v = s.getFieldsMap().get(key);
+    if (v == null || v.hasNullValue()) {
+      return null;
+    }
+    if (!v.hasBoolValue()) {
+      throw new ApiException(Status.badRequest("json: cannot unmarshal " + jsonType(v)
+          + " into Go struct field OwnerReference.metadata.ownerReferences." + key + " of type bool"));
+    }
+    return v.getBoolValue();
   }
 
   private static Struct objectField(Struct s, String key) {

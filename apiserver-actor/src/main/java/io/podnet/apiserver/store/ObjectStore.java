@@ -41,6 +41,9 @@ public final class ObjectStore {
   /** Default number of changes kept for resuming watches (kube-apiserver's watch cache keeps 100+). */
   public static final int DEFAULT_HISTORY = 1024;
 
+  /** How many generated names a create tries before answering AlreadyExists. */
+  static final int GENERATE_NAME_ATTEMPTS = 8;
+
   private record Change(WatchEvent.Type type, ResourceType resource, KubeObject object, KubeObject prev) {}
 
   private final class Subscription implements Watch {
@@ -207,7 +210,7 @@ public final class ObjectStore {
   public KubeObject create(ResourceType type, KubeObject request) {
     checkNotDelivering();
     ObjectMeta m = request.metadata();
-    if (m.name().isEmpty()) {
+    if (m.name().isEmpty() && m.generateName().isEmpty()) {
       throw new ApiException(
           Status.invalid(type, "", "metadata.name: Required value: name or generateName is required"));
     }
@@ -218,21 +221,34 @@ public final class ObjectStore {
     if (!m.resourceVersion().isEmpty()) {
       throw new ApiException(Status.badRequest("resourceVersion should not be set on objects to be created"));
     }
-    ObjectKey key = new ObjectKey(type, namespace, m.name());
+    String name = m.name();
+    ObjectKey key;
+    if (name.isEmpty()) {
+      // generateName: the apiserver retries a generated name that is taken (RetryGenerateName, GA in 1.31).
+      int attempt = 0;
+      do {
+        name = KubeNames.generateName(m.generateName(), random);
+        key = new ObjectKey(type, namespace, name);
+      } while (objects.containsKey(key) && ++attempt < GENERATE_NAME_ATTEMPTS);
+    } else {
+      key = new ObjectKey(type, namespace, name);
+    }
     if (objects.containsKey(key)) {
-      throw new ApiException(Status.alreadyExists(type, m.name()));
+      throw new ApiException(Status.alreadyExists(type, name));
     }
     long rv = ++resourceVersion;
     ObjectMeta stamped =
         new ObjectMeta(
-            m.name(),
+            name,
             namespace,
             newUid(),
             Long.toString(rv),
             type.tracksGeneration() ? 1 : 0,
             m.labels(),
             m.annotations(),
-            KubeTime.time(clock.getAsLong()));
+            KubeTime.time(clock.getAsLong()),
+            m.generateName(),
+            m.ownerReferences());
     KubeObject stored = new KubeObject(type.apiVersion(), type.kind(), stamped, request.spec(), request.status(), request.extra());
     objects.put(key, stored);
     record(new Change(WatchEvent.Type.ADDED, type, stored, null));
@@ -288,7 +304,7 @@ public final class ObjectStore {
           type.tracksGeneration() && !request.spec().equals(stored.spec()) ? old.generation() + 1 : old.generation();
       ObjectMeta meta =
           new ObjectMeta(old.name(), old.namespace(), old.uid(), old.resourceVersion(), generation,
-              m.labels(), m.annotations(), old.creationTimestamp());
+              m.labels(), m.annotations(), old.creationTimestamp(), old.generateName(), m.ownerReferences());
       next = new KubeObject(stored.apiVersion(), stored.kind(), meta, request.spec(), status, request.extra());
     }
     if (next.equals(stored)) {
@@ -426,6 +442,11 @@ public final class ObjectStore {
 
   private static ObjectKey key(ResourceType type, String namespace, String name) {
     return new ObjectKey(type, type.namespaced() ? namespace : "", name);
+  }
+
+  /** The store's random source, for callers inside the owning actor that must stay reproducible. */
+  public RandomGenerator random() {
+    return random;
   }
 
   /** A version-4 UUID from the injected random source. */
