@@ -9,10 +9,13 @@ import io.podnet.apiserver.store.ObjectStore;
 import io.podnet.apiserver.store.ResourceType;
 import io.podnet.apiserver.store.Status;
 import io.podnet.apiserver.store.WatchListener;
+import io.podnet.apiserver.store.persist.DurableStore;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -64,16 +67,47 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
   public record StopWatch(long id) implements Command {}
 
   public static Behavior<Command> create(ObjectStore store) {
-    return Behaviors.setup(ctx -> new ApiServerActor(ctx, store));
+    return Behaviors.setup(ctx -> new ApiServerActor(ctx, store, null));
+  }
+
+  /** Opens a {@link DurableStore}, e.g. {@code () -> DurableStore.open(settings, ...)}. */
+  @FunctionalInterface
+  public interface DurableStoreOpener {
+    DurableStore open() throws java.io.IOException;
+  }
+
+  /**
+   * An actor over a store kept on disk: every start, including a restart by its supervisor, opens
+   * (recovers) the store; stopping or restarting closes it. Watches do not survive a restart.
+   */
+  public static Behavior<Command> create(DurableStoreOpener opener) {
+    return Behaviors.setup(ctx -> {
+      DurableStore durable = opener.open();
+      return new ApiServerActor(ctx, durable.store(), durable);
+    });
   }
 
   private final ObjectStore store;
   private final Map<Long, ObjectStore.Watch> watches = new HashMap<>();
   private long nextWatchId = 1;
 
-  private ApiServerActor(ActorContext<Command> ctx, ObjectStore store) {
+  private final DurableStore durable;
+
+  private ApiServerActor(ActorContext<Command> ctx, ObjectStore store, DurableStore durable) {
     super(ctx);
     this.store = store;
+    this.durable = durable;
+  }
+
+  private Behavior<Command> closeDurable() {
+    if (durable != null) {
+      try {
+        durable.close();
+      } catch (java.io.IOException e) {
+        getContext().getLog().warn("closing the store: {}", e.toString());
+      }
+    }
+    return this;
   }
 
   @Override
@@ -96,6 +130,8 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
           }
           return this;
         })
+        .onSignal(PostStop.class, s -> closeDurable())
+        .onSignal(PreRestart.class, s -> closeDurable())
         .build();
   }
 
