@@ -11,6 +11,7 @@ import io.podnet.apiserver.store.Status;
 import io.podnet.apiserver.store.WatchListener;
 import io.podnet.apiserver.controllers.Admission;
 import io.podnet.apiserver.controllers.ControllerManager;
+import io.podnet.apiserver.store.persist.DurableStore;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.function.LongSupplier;
@@ -18,6 +19,8 @@ import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -76,7 +79,7 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
 
   /** Serves the store without controllers: what clients write is stored as sent. */
   public static Behavior<Command> create(ObjectStore store) {
-    return Behaviors.setup(ctx -> new ApiServerActor(ctx, store, null, null, null, Admission.NONE));
+    return Behaviors.setup(ctx -> new ApiServerActor(ctx, store, null, null, null, Admission.NONE, null));
   }
 
   /**
@@ -88,7 +91,35 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
       LongSupplier clock, Duration tick) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Reconcile.TICK, Reconcile.TICK, tick);
-      return new ApiServerActor(ctx, store, resources, controllers, clock, controllers.admission());
+      return new ApiServerActor(ctx, store, resources, controllers, clock, controllers.admission(), null);
+    }));
+  }
+
+  /** Opens a {@link DurableStore}, e.g. {@code () -> DurableStore.open(settings, ...)}. */
+  @FunctionalInterface
+  public interface DurableStoreOpener {
+    DurableStore open() throws java.io.IOException;
+  }
+
+  /**
+   * An actor over a store kept on disk: every start, including a restart by its supervisor, opens
+   * (recovers) the store; stopping or restarting closes it. Watches do not survive a restart.
+   */
+  public static Behavior<Command> create(DurableStoreOpener opener) {
+    return Behaviors.setup(ctx -> {
+      DurableStore durable = opener.open();
+      return new ApiServerActor(ctx, durable.store(), null, null, null, Admission.NONE, durable);
+    });
+  }
+
+  /** A store kept on disk, with the controllers running over it. */
+  public static Behavior<Command> create(DurableStoreOpener opener, ApiResources resources,
+      ControllerManager controllers, LongSupplier clock, Duration tick) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      DurableStore durable = opener.open();
+      timers.startTimerWithFixedDelay(Reconcile.TICK, Reconcile.TICK, tick);
+      return new ApiServerActor(ctx, durable.store(), resources, controllers, clock, controllers.admission(),
+          durable);
     }));
   }
 
@@ -100,10 +131,13 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
   private long nextWatchId = 1;
   private boolean reconcilePending;
 
+  private final DurableStore durable;
+
   private ApiServerActor(ActorContext<Command> ctx, ObjectStore store, ApiResources resources,
-      ControllerManager controllers, LongSupplier clock, Admission admission) {
+      ControllerManager controllers, LongSupplier clock, Admission admission, DurableStore durable) {
     super(ctx);
     this.store = store;
+    this.durable = durable;
     this.controllers = controllers;
     this.clock = clock;
     this.admission = admission;
@@ -124,6 +158,17 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
       reconcilePending = true;
       self.tell(Reconcile.WATCH);
     }
+  }
+
+  private Behavior<Command> closeDurable() {
+    if (durable != null) {
+      try {
+        durable.close();
+      } catch (java.io.IOException e) {
+        getContext().getLog().warn("closing the store: {}", e.toString());
+      }
+    }
+    return this;
   }
 
   @Override
@@ -152,6 +197,8 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
           }
           return this;
         })
+        .onSignal(PostStop.class, s -> closeDurable())
+        .onSignal(PreRestart.class, s -> closeDurable())
         .build();
   }
 

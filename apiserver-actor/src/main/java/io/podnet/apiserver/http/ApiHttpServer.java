@@ -80,6 +80,8 @@ public final class ApiHttpServer implements AutoCloseable {
   private final LongSupplier clock;
   private final OpenApiV3 openApi;
   private volatile ServerBinding binding;
+  private volatile ExecHandler execHandler = ExecHandler.UNAVAILABLE;
+  private final PodExec podExec;
 
   private ApiHttpServer(ActorSystem<?> system, ActorRef<ApiServerActor.Command> api, ApiResources resources,
       LabCertificates certificates, String token, LongSupplier clock) {
@@ -91,6 +93,13 @@ public final class ApiHttpServer implements AutoCloseable {
     this.token = token.getBytes(StandardCharsets.UTF_8);
     this.clock = clock;
     this.openApi = new OpenApiV3(resources);
+    this.podExec = new PodExec(system, this::ask, () -> execHandler);
+  }
+
+  /** Runs the commands of {@code kubectl exec} from now on (until set, every exec fails). */
+  public ApiHttpServer execHandler(ExecHandler handler) {
+    this.execHandler = Objects.requireNonNull(handler, "handler");
+    return this;
   }
 
   /**
@@ -280,9 +289,10 @@ public final class ApiHttpServer implements AutoCloseable {
       throw notFound();
     }
     if (sub.equals("exec")) {
-      req.discardEntityBytes(system);
-      return done(status(new Status(400, "BadRequest",
-          "Upgrade request required", Status.Details.NONE)));
+      if (!req.method().equals(HttpMethods.GET) && !req.method().equals(HttpMethods.POST)) {
+        throw methodNotAllowed(req.method().value());
+      }
+      return podExec.handle(req, namespace, name);
     }
     boolean status = sub.equals("status");
     Map<String, String> q = req.getUri().query().toMap();

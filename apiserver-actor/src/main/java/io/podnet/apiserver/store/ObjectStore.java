@@ -113,6 +113,7 @@ public final class ObjectStore {
   /** Every change with a resourceVersion above this one is still in {@link #history}. */
   private long historyFloor;
   private boolean delivering;
+  private CommitLog commitLog = CommitLog.NONE;
 
   /**
    * @param clock           epoch milliseconds, for creationTimestamp
@@ -136,6 +137,37 @@ public final class ObjectStore {
 
   public ObjectStore(LongSupplier clock, RandomGenerator random) {
     this(clock, random, DEFAULT_HISTORY, 0);
+  }
+
+  /**
+   * A store recovered from disk: {@code objects} as they were stored, and the counter at
+   * {@code resourceVersion}. The watch history starts empty at that resourceVersion, so a watch
+   * from an older one gets 410 Expired, as after a kube-apiserver restart.
+   */
+  public static ObjectStore restored(LongSupplier clock, RandomGenerator random, int historyCapacity,
+      long resourceVersion, Map<ObjectKey, KubeObject> objects) {
+    ObjectStore s = new ObjectStore(clock, random, historyCapacity, resourceVersion);
+    for (Map.Entry<ObjectKey, KubeObject> e : objects.entrySet()) {
+      ObjectKey k = e.getKey();
+      KubeObject o = e.getValue();
+      if (!k.equals(key(k.type(), o.metadata().namespace(), o.metadata().name()))
+          || o.resourceVersionNumber() > resourceVersion) {
+        throw new IllegalArgumentException("object " + o.metadata() + " does not belong at " + k
+            + " in a store at resourceVersion " + resourceVersion);
+      }
+      s.objects.put(k, o);
+    }
+    return s;
+  }
+
+  /** Records every later write in {@code log} before it takes effect (see {@link CommitLog}). */
+  public void setCommitLog(CommitLog log) {
+    this.commitLog = Objects.requireNonNull(log, "log");
+  }
+
+  /** Every stored object by key: an unmodifiable live view, for snapshots. */
+  public Map<ObjectKey, KubeObject> contents() {
+    return java.util.Collections.unmodifiableMap(objects);
   }
 
   /** The store's current resourceVersion: that of the latest write. */
@@ -236,7 +268,7 @@ public final class ObjectStore {
     if (objects.containsKey(key)) {
       throw new ApiException(Status.alreadyExists(type, name));
     }
-    long rv = ++resourceVersion;
+    long rv = resourceVersion + 1;
     ObjectMeta stamped =
         new ObjectMeta(
             name,
@@ -250,6 +282,8 @@ public final class ObjectStore {
             m.generateName(),
             m.ownerReferences());
     KubeObject stored = new KubeObject(type.apiVersion(), type.kind(), stamped, request.spec(), request.status(), request.extra());
+    commitLog.append(new CommitLog.Commit(WatchEvent.Type.ADDED, type, stored));
+    resourceVersion = rv;
     objects.put(key, stored);
     record(new Change(WatchEvent.Type.ADDED, type, stored, null));
     return stored;
@@ -310,8 +344,10 @@ public final class ObjectStore {
     if (next.equals(stored)) {
       return stored;
     }
-    long rv = ++resourceVersion;
+    long rv = resourceVersion + 1;
     KubeObject written = next.withMetadata(next.metadata().withResourceVersion(Long.toString(rv)));
+    commitLog.append(new CommitLog.Commit(WatchEvent.Type.MODIFIED, type, written));
+    resourceVersion = rv;
     objects.put(key, written);
     record(new Change(WatchEvent.Type.MODIFIED, type, written, stored));
     return written;
@@ -338,8 +374,10 @@ public final class ObjectStore {
               "Precondition failed: ResourceVersion in precondition: " + preconditionResourceVersion
                   + ", ResourceVersion in object meta: " + have));
     }
-    long rv = ++resourceVersion;
+    long rv = resourceVersion + 1;
     KubeObject deleted = stored.withMetadata(stored.metadata().withResourceVersion(Long.toString(rv)));
+    commitLog.append(new CommitLog.Commit(WatchEvent.Type.DELETED, type, deleted));
+    resourceVersion = rv;
     objects.remove(key);
     record(new Change(WatchEvent.Type.DELETED, type, deleted, stored));
     return deleted;

@@ -293,9 +293,11 @@ class KubectlTest {
   }
 
   @Test
-  void execIsNotServedYet() throws Exception {
+  void execWithoutAHandlerFails() throws Exception {
     Result r = kubectl(null, "exec", "curl-pod", "--", "true");
     assertEquals(1, r.exit, r.out + r.err);
+    assertEquals("error: Internal error occurred: error executing command in container: "
+        + "no exec handler is configured for this API server\n", r.err);
   }
 
   @Test
