@@ -287,4 +287,35 @@ class DurableStoreTest {
       assertEquals(expected.resourceVersion(), d.store().resourceVersion());
     }
   }
+
+  @Test
+  void aWriteThatCannotBeLoggedDoesNotHappen() throws Exception {
+    Path dir = tmp.resolve("data");
+    DurableStore d = open(settings(dir));
+    new Workload(2).run(d.store(), clock, 10);
+    Map<ObjectKey, KubeObject> before = copy(d.store());
+    long rv = d.store().resourceVersion();
+    d.close();
+    ApiException e = assertThrows(ApiException.class, () -> new Workload(2).run(d.store(), clock, 1));
+    assertEquals(500, e.status().code());
+    assertEquals("Internal error occurred: the store is closed", e.status().message());
+    assertEquals(before, copy(d.store()), "nothing changed in memory");
+    assertEquals(rv, d.store().resourceVersion());
+  }
+
+  @Test
+  void aRecordOfAnUnknownKindRefusesToStart() throws Exception {
+    Path dir = tmp.resolve("data");
+    write(dir, 12);
+    List<RecordLog.Frame> frames = RecordLog.scan(dir.resolve("wal")).frames();
+    TypeResolver noLeases = (gv, r) -> r.equals("leases") ? java.util.Optional.empty() : Workload.TYPES.resolve(gv, r);
+    CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> DurableStore.open(settings(dir),
+        noLeases, clock::get, new SplittableRandom(1), 64));
+    StoreCodec codec = new StoreCodec(Workload.TYPES);
+    long firstLease = frames.stream().filter(f -> codec.decode(f.payload()) instanceof StoreCodec.Put p
+        && p.type().equals(ApiResources.LEASE)).findFirst().orElseThrow().offset();
+    assertEquals(firstLease, e.offset());
+    assertTrue(e.getMessage().contains("undecodable record (unknown resource leases in coordination.k8s.io/v1)"),
+        e.getMessage());
+  }
 }
