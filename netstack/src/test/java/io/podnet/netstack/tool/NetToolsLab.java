@@ -73,6 +73,14 @@ final class NetToolsLab {
       assertEquals(2, stats.receiveMessage().ports().size());
       return null;
     });
+    // The segments' Attached replies reach the hosts through ask adapters, after the ports show
+    // up in the segments' stats: give them time, so that no first frame is dropped unattached.
+    try {
+      Thread.sleep(200);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    settle();
   }
 
   private void spawn(int n, HostConfig c, Map<String, ActorRef<SegmentActor.Command>> segs,
