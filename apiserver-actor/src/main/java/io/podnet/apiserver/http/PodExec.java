@@ -71,6 +71,8 @@ final class PodExec {
   static final int ERROR = 3;
   static final int RESIZE = 4;
   static final int CLOSE = 255;
+  static final java.time.Duration FIRST_OUTPUT_DELAY = java.time.Duration.ofMillis(100);
+
   private static final int STDIN_BUFFER = 16;
 
   private final ActorSystem<?> system;
@@ -221,7 +223,11 @@ final class PodExec {
             .build())
         .concat(Source.single(new ExecHandler.Failed("the command ended without an exit status")))
         .takeWhile(o -> !(o instanceof ExecHandler.Exit || o instanceof ExecHandler.Failed), true)
-        .mapConcat(o -> encode(request, o));
+        .mapConcat(o -> encode(request, o))
+        // kubectl starts reading the socket before it has set up its stdout/stderr streams, and
+        // drops ("Unknown stream id") what arrives in between. A real exec has a process to start
+        // first; the emulated one answers at once, so its output waits a moment.
+        .initialDelay(FIRST_OUTPUT_DELAY);
     return Flow.fromSinkAndSourceCoupled(fromClient, toClient);
   }
 
