@@ -124,7 +124,7 @@ public final class Podnet implements Runnable {
       if (daemon) {
         return daemonize(plan, dir, out, err);
       }
-      try (LabSession session = LabSession.start(plan, dir, bind)) {
+      try (LabSession session = LabSession.start(plan, dir, bind, false)) {
         Thread hook = new Thread(() -> session.stopRequested().complete("signal"), "podnet-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         out.println("lab " + plan.spec().name() + " is up: " + String.join(", ", session.lab().hostNames()));
@@ -258,7 +258,7 @@ public final class Podnet implements Runnable {
       if (alreadyRunning(dir, err)) {
         return 1;
       }
-      try (LabSession session = LabSession.start(plan, dir, "127.0.0.1")) {
+      try (LabSession session = LabSession.start(plan, dir, "127.0.0.1", true)) {
         out.flush();
         java.io.PrintStream ps = new java.io.PrintStream(new java.io.OutputStream() {
           @Override
@@ -276,7 +276,8 @@ public final class Podnet implements Runnable {
             out.flush();
           }
         }, true, java.nio.charset.StandardCharsets.UTF_8);
-        try (TranscriptRunner runner = new TranscriptRunner(dir.path(), java.util.Map.of(), ps,
+        try (TranscriptRunner runner = new TranscriptRunner(dir.path(),
+            java.util.Map.of("KUBECONFIG", session.api().kubeconfig().toString()), ps,
             java.time.Duration.ofSeconds(commandTimeout))) {
           runner.run(steps);
         }

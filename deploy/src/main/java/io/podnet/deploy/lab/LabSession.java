@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +30,7 @@ public final class LabSession implements AutoCloseable {
   private final Lab lab;
   private final LabDir dir;
   private final Tcp.ServerBinding binding;
+  private LabApiServer api;
   private final CompletableFuture<String> stopRequested = new CompletableFuture<>();
 
   private LabSession(Lab lab, LabDir dir, Tcp.ServerBinding binding) {
@@ -37,10 +39,22 @@ public final class LabSession implements AutoCloseable {
     this.binding = binding;
   }
 
-  public static LabSession start(LabPlan plan, LabDir dir, String bindAddress) {
+  /**
+   * Starts the lab with its API server; {@code fresh} wipes the API server's stored objects from
+   * an earlier run of the same lab first ({@code podnet run} does; {@code podnet up} keeps them, as a
+   * rebooted cluster keeps etcd).
+   */
+  public static LabSession start(LabPlan plan, LabDir dir, String bindAddress, boolean fresh) {
+    long wallClockAtStart = System.currentTimeMillis();
     Lab lab = Lab.start(plan);
     try {
       String token = dir.createWithNewToken();
+      Path data = dir.path().resolve("data");
+      if (fresh) {
+        deleteTree(data);
+      }
+      LabApiServer api = LabApiServer.start(lab.system(), plan, data, dir.path().resolve("kubeconfig"), token,
+          wallClockAtStart);
       Files.deleteIfExists(dir.portFile());
       LabSession[] self = new LabSession[1];
       CommandRunner labRunner = lab.runner();
@@ -49,6 +63,7 @@ public final class LabSession implements AutoCloseable {
       Tcp.ServerBinding b = ControlServer.bind(lab.system(), bindAddress, 0, token, runner).toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
       self[0] = new LabSession(lab, dir, b);
+      self[0].api = api;
       Files.writeString(dir.path().resolve("hosts"), String.join("\n", lab.hostNames()) + "\n",
           StandardCharsets.UTF_8);
       List<String> tools = new ArrayList<>(Tools.standard().keySet());
@@ -71,6 +86,21 @@ public final class LabSession implements AutoCloseable {
     }
     return Source.from(List.of(Output.err("podnet: unknown lab command: " + String.join(" ", args) + "\n"),
         Output.exit(2)));
+  }
+
+  static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (var s = Files.walk(p)) {
+      for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(x);
+      }
+    }
+  }
+
+  public LabApiServer api() {
+    return api;
   }
 
   public Lab lab() {
@@ -98,6 +128,9 @@ public final class LabSession implements AutoCloseable {
       throw new UncheckedIOException(e);
     } finally {
       binding.unbind();
+      if (api != null) {
+        api.close();
+      }
       lab.close();
     }
   }

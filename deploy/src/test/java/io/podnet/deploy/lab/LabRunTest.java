@@ -114,6 +114,13 @@ class LabRunTest {
     assertTrue(o.contains("1 packets transmitted, 0 received, 100% packet loss, time 0ms\n"), o);
     assertTrue(o.contains("root@router:~# ip route get 172.20.2.54\n"
         + "172.20.2.54 via 192.168.20.100 dev eth2 src 192.168.20.200 uid 0 \n"), o);
+    // The real kubectl against the lab's API server (skipped where kubectl is not installed).
+    if (java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/kubectl"))) {
+      assertTrue(o.contains("ciliumloadbalancerippool.cilium.io/cilium-lb-ippool created\n"), o);
+      assertTrue(o.matches("(?s).*NAME +DISABLED +CONFLICTING +IPS AVAILABLE +AGE\ncilium-lb-ippool +false +False +5 +\\d+s\n.*"),
+          o);
+      assertTrue(o.matches("(?s).*\nkube-system +Active +\\d+s\n.*"), o);
+    }
   }
 
   @Test

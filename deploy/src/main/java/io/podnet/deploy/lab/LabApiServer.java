@@ -1,0 +1,99 @@
+package io.podnet.deploy.lab;
+
+import com.google.protobuf.Struct;
+import io.podnet.apiserver.api.ApiResource;
+import io.podnet.apiserver.api.ApiResources;
+import io.podnet.apiserver.api.ApiServerActor;
+import io.podnet.apiserver.controllers.ControllerManager;
+import io.podnet.apiserver.http.ApiHttpServer;
+import io.podnet.apiserver.http.LabCertificates;
+import io.podnet.apiserver.store.KubeObject;
+import io.podnet.apiserver.store.ObjectMeta;
+import io.podnet.apiserver.store.persist.DurableStore;
+import io.podnet.apiserver.store.persist.PersistenceSettings;
+import io.podnet.netstack.actor.LabClock;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * The lab's Kubernetes API server: the API-server actor over a store kept in the lab's directory
+ * (it survives the actor's and the JVM's restarts), with its controllers, served over HTTPS on
+ * loopback to the real kubectl through a kubeconfig that carries the lab's CA and secret.
+ */
+public final class LabApiServer implements AutoCloseable {
+  /** The namespaces every cluster starts with. */
+  static final List<String> NAMESPACES = List.of("default", "kube-system", "kube-public", "kube-node-lease");
+
+  private final ApiHttpServer http;
+  private final Path kubeconfig;
+
+  private LabApiServer(ApiHttpServer http, Path kubeconfig) {
+    this.http = http;
+    this.kubeconfig = kubeconfig;
+  }
+
+  /**
+   * Starts the API server of {@code plan}'s lab with its data in {@code dataDir} and writes the
+   * kubeconfig to {@code kubeconfig}. {@code wallClockAtStart} is the epoch milliseconds when the
+   * lab started: object timestamps are that plus the lab clock.
+   */
+  public static LabApiServer start(ActorSystem<?> system, LabPlan plan, Path dataDir, Path kubeconfig, String token,
+      long wallClockAtStart) throws Exception {
+    LabClock labClock = LabClock.get(system);
+    LongSupplier clock = () -> wallClockAtStart + labClock.nowMicros() / 1000;
+    ApiResources resources = ApiResources.standard();
+    SplittableRandom random = new SplittableRandom(plan.spec().seed() ^ 0x6b756265L);
+    ControllerManager controllers = ControllerManager.standard(resources, "10.96.0.0/12", 40_000, random.split());
+    // New uids must not repeat across restarts of the same lab: they come from the OS, not the seed.
+    SecureRandom uids = new SecureRandom();
+    ActorRef<ApiServerActor.Command> api = system.systemActorOf(ApiServerActor.create(
+        () -> DurableStore.open(PersistenceSettings.of(dataDir),
+            (gv, r) -> resources.find(gv, r).map(ApiResource::type), clock, uids, 4096),
+        resources, controllers, clock, Duration.ofSeconds(1)), "apiserver", Props.empty());
+    for (String ns : NAMESPACES) {
+      KubeObject obj = KubeObject.of(ApiResources.NAMESPACE, ObjectMeta.of("", ns,
+          Map.of("kubernetes.io/metadata.name", ns)), Struct.getDefaultInstance());
+      ApiServerActor.Reply r = AskPattern.<ApiServerActor.Command, ApiServerActor.Reply>ask(api,
+          reply -> new ApiServerActor.Create(ApiResources.NAMESPACE, obj, reply), Duration.ofSeconds(10),
+          system.scheduler()).toCompletableFuture().get(15, TimeUnit.SECONDS);
+      if (!r.ok() && r.error().code() != 409) {
+        throw new IllegalStateException("cannot create namespace " + ns + ": " + r.error().message());
+      }
+    }
+    LabCertificates certs = LabCertificates.generate(plan.spec().name(), InetAddress.getLoopbackAddress(),
+        new SecureRandom());
+    ApiHttpServer http = ApiHttpServer.start(system, api, resources, certs, token, clock, 0).toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
+    Files.deleteIfExists(kubeconfig);
+    Files.createFile(kubeconfig, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(kubeconfig, http.kubeconfig(plan.spec().name()), StandardCharsets.UTF_8);
+    return new LabApiServer(http, kubeconfig);
+  }
+
+  public String url() {
+    return http.url();
+  }
+
+  public Path kubeconfig() {
+    return kubeconfig;
+  }
+
+  @Override
+  public void close() {
+    http.close();
+  }
+}
