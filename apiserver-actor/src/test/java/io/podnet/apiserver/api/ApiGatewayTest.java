@@ -470,6 +470,37 @@ class ApiGatewayTest {
     assertEvent(event(), mine.getRequestId(), ApiWatchEvent.Type.ADDED, "l", "101");
   }
 
+  /** A requester whose inbox is a message adapter, as node-side clients have. */
+  static org.apache.pekko.actor.typed.Behavior<Object> adapterRequester(ActorRef<ApiRequest> gateway,
+      ApiRequest watch, ActorRef<Object> seen) {
+    return org.apache.pekko.actor.typed.javadsl.Behaviors.setup(ctx -> {
+      ActorRef<ApiResponse> responses = ctx.messageAdapter(ApiResponse.class, r -> r);
+      ctx.messageAdapter(ApiWatchEvent.class, e -> e);
+      gateway.tell(watch.toBuilder().setReplyTo(replyTo(responses)).build());
+      return org.apache.pekko.actor.typed.javadsl.Behaviors.receiveMessage(m -> {
+        seen.tell(m);
+        return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+      });
+    });
+  }
+
+  @Test
+  void watchesEndWhenARequesterWithAnAdapterInboxStops() {
+    ApiRequest w = lease(Verb.WATCH, "").build();
+    ActorRef<Object> requester = testKit.spawn(adapterRequester(gateway, w, inbox.ref()));
+    assertEquals(200, inbox.expectMessageClass(ApiResponse.class).getCode());
+    write(lease(Verb.CREATE, "").setBody(leaseJson("l", "", "a")));
+    assertEvent(event(), w.getRequestId(), ApiWatchEvent.Type.ADDED, "l", "101");
+    sync();
+    assertEquals(1, store.watchCount());
+    testKit.stop(requester);
+    inbox.awaitAssert(() -> {
+      sync();
+      assertEquals(0, store.watchCount());
+      return null;
+    });
+  }
+
   @Test
   void whenTheApiServerStopsWatchesGetAnErrorAndTheGatewayStops() {
     ApiRequest w = lease(Verb.WATCH, "").build();
