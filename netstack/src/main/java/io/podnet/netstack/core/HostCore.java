@@ -12,8 +12,11 @@ import io.podnet.netstack.route.Scope;
 import io.podnet.proto.packet.ArpPacket;
 import io.podnet.proto.packet.Bytes;
 import io.podnet.proto.packet.Checksum;
+import io.podnet.proto.packet.Decapsulated;
+import io.podnet.proto.packet.Encapsulation;
 import io.podnet.proto.packet.EtherType;
 import io.podnet.proto.packet.EthernetHeader;
+import io.podnet.proto.packet.FlowHash;
 import io.podnet.proto.packet.IcmpMessage;
 import io.podnet.proto.packet.IpProtocol;
 import io.podnet.proto.packet.Ipv4Address;
@@ -21,6 +24,7 @@ import io.podnet.proto.packet.Ipv4Header;
 import io.podnet.proto.packet.MacAddress;
 import io.podnet.proto.packet.PacketException;
 import io.podnet.proto.packet.Packets;
+import io.podnet.proto.packet.TunnelKind;
 import io.podnet.proto.packet.UdpHeader;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -128,6 +132,19 @@ public final class HostCore {
   private final Map<IdKey, Integer> ipIds = new HashMap<>();
   private final Map<FragKey, FragQueue> fragQueues = new LinkedHashMap<>();
   private final IpSender ipSender = new Sender();
+  private final Map<String, DatapathProgram> ingressPrograms = new HashMap<>();
+  private final Map<String, DatapathProgram> egressPrograms = new HashMap<>();
+  private final Map<String, TunnelDevice> tunnels = new HashMap<>();
+  /** How deep redirects may chain before the frame is dropped (a redirect loop). */
+  static final int MAX_REDIRECTS = 8;
+
+  /**
+   * A collect-metadata ("external") tunnel device, as {@code ip link add cilium_geneve type geneve
+   * external} creates: frames sent through it need a {@link DatapathProgram.TunnelKey}; frames
+   * arriving on its UDP port are decapsulated and received on it with the key they carried.
+   */
+  private record TunnelDevice(String dev, TunnelKind kind, int port, int sourcePortMin, int sourcePortMax,
+      int hashSeed) {}
 
   private record TapEntry(String dev, boolean promiscuous, Tap tap) {}
 
@@ -331,6 +348,11 @@ public final class HostCore {
   }
 
   private void receive0(String dev, byte[] frame, int off, int len) {
+    receiveFrame(dev, Arrays.copyOfRange(frame, off, off + len), null, 0);
+  }
+
+  /** A frame received on {@code dev} (owned by the callee): taps, the ingress program, the stack. */
+  private void receiveFrame(String dev, byte[] f, DatapathProgram.TunnelKey key, int depth) {
     Link l = stack.links().byName(dev).orElse(null);
     if (l == null) {
       drop("no such device");
@@ -340,7 +362,6 @@ public final class HostCore {
       drop("device down");
       return;
     }
-    byte[] f = Arrays.copyOfRange(frame, off, off + len);
     if (f.length < EthernetHeader.LENGTH) {
       counter(dev)[RX_ERRORS]++;
       drop("Ethernet header");
@@ -349,6 +370,18 @@ public final class HostCore {
     EthernetHeader eth = EthernetHeader.decode(f, 0, f.length);
     PacketType type = PacketType.classify(eth.destination(), l.mac());
     tap(dev, Direction.IN, type, f);
+    DatapathProgram prog = ingressPrograms.get(dev);
+    if (prog != null) {
+      DatapathProgram.Verdict v = prog.run(new DatapathProgram.Packet(dev, DatapathProgram.Hook.INGRESS,
+          timers.nowMicros(), f, key));
+      if (!(v instanceof DatapathProgram.Pass)) {
+        long[] c = counter(dev);
+        c[RX_PACKETS]++;
+        c[RX_BYTES] += f.length;
+        apply(v, depth);
+        return;
+      }
+    }
     if (type == PacketType.OTHERHOST) {
       drop("Ethernet destination not ours");
       return;
@@ -633,8 +666,35 @@ public final class HostCore {
     xmitRaw(out, EthernetHeader.of(dstMac, out.mac(), EtherType.IPV4).frame(d, false));
   }
 
-  /** A whole frame out of {@code out}: taps, counters, then the wire (a dummy device eats it). */
+  /** A whole frame out of {@code out}: its egress program, taps, counters, then the wire. */
   void xmitRaw(Link out, byte[] frame) {
+    egress(out, frame, null, 0);
+  }
+
+  private void egress(Link out, byte[] frame, DatapathProgram.TunnelKey key, int depth) {
+    DatapathProgram prog = egressPrograms.get(out.name());
+    if (prog != null) {
+      DatapathProgram.Verdict v = prog.run(new DatapathProgram.Packet(out.name(), DatapathProgram.Hook.EGRESS,
+          timers.nowMicros(), frame, key));
+      if (!(v instanceof DatapathProgram.Pass)) {
+        apply(v, depth);
+        return;
+      }
+    }
+    xmitWire(out, frame, key);
+  }
+
+  /**
+   * Taps, counters, then the wire: a dummy device eats the frame, a tunnel device encapsulates it
+   * (see {@link #addTunnelDevice}), anything else hands it to the {@link Output}.
+   */
+  private void xmitWire(Link out, byte[] frame, DatapathProgram.TunnelKey key) {
+    TunnelDevice t = tunnels.get(out.name());
+    if (t != null && key == null) {
+      counter(out.name())[TX_ERRORS]++;
+      drop("tunnel: no tunnel metadata"); // geneve_xmit: "missing tunnel metadata", tx_errors
+      return;
+    }
     tap(out.name(), Direction.OUT, PacketType.OUTGOING, frame);
     long[] c = counter(out.name());
     c[TX_PACKETS]++;
@@ -642,7 +702,196 @@ public final class HostCore {
     if (out.kind() == LinkKind.DUMMY) {
       return;
     }
+    if (t != null) {
+      tunnelXmit(t, frame, key);
+      return;
+    }
     output.transmit(out.name(), frame);
+  }
+
+  /** Carries out a program's verdict (anything but PASS). */
+  private void apply(DatapathProgram.Verdict v, int depth) {
+    if (v instanceof DatapathProgram.Drop d) {
+      drop(d.reason());
+    } else if (v instanceof DatapathProgram.Transmit t) {
+      Link l = link(t.dev());
+      if (l == null || !l.up()) {
+        drop("redirect: device " + t.dev() + " missing or down");
+        return;
+      }
+      xmitWire(l, t.frame(), null);
+    } else if (v instanceof DatapathProgram.Redirect r) {
+      if (depth >= MAX_REDIRECTS) {
+        drop("redirect loop");
+        return;
+      }
+      Link l = link(r.dev());
+      if (l == null || !l.up()) {
+        drop("redirect: device " + r.dev() + " missing or down");
+        return;
+      }
+      if (r.ingress()) {
+        receiveFrame(r.dev(), r.frame(), r.tunnel(), depth + 1);
+      } else {
+        egress(l, r.frame(), r.tunnel(), depth + 1);
+      }
+    }
+  }
+
+  // ================================================================= programs and tunnels
+
+  /**
+   * Attaches {@code program} to {@code dev}'s {@code hook} (replacing what was there, as {@code tc
+   * filter replace} does). The device need not exist yet.
+   */
+  public Registration attach(String dev, DatapathProgram.Hook hook, DatapathProgram program) {
+    Map<String, DatapathProgram> m = hook == DatapathProgram.Hook.INGRESS ? ingressPrograms : egressPrograms;
+    m.put(dev, program);
+    return () -> m.remove(dev, program);
+  }
+
+  /**
+   * Makes {@code dev} (a {@link LinkKind#TUNNEL} device of the stack) a collect-metadata tunnel of
+   * {@code kind} on UDP {@code port}, as the Linux geneve/vxlan drivers in external mode:
+   * <ul>
+   *   <li>transmit: a frame with a {@link DatapathProgram.TunnelKey} is encapsulated (VNI from the
+   *       key, outer TTL 64, DF clear, UDP checksum 0, outer source port from the inner flow's
+   *       hash with {@code hashSeed} in [sourcePortMin, sourcePortMax), or the driver's default
+   *       range when both are 0: 1-65535 for Geneve, the local port range for VXLAN), routed to
+   *       the key's remote by this host's tables (source address as the route selects) and sent;
+   *       a frame without a key is dropped (tx_errors);
+   *   <li>receive: a UDP datagram to a local address on {@code port} is decapsulated and the
+   *       inner frame received on {@code dev} with the outer source and the VNI as its key.
+   * </ul>
+   */
+  public void addTunnelDevice(String dev, TunnelKind kind, int port, int sourcePortMin, int sourcePortMax,
+      int hashSeed) {
+    Link l = link(dev);
+    if (l == null || l.kind() != LinkKind.TUNNEL) {
+      throw new IllegalArgumentException("no tunnel device " + dev);
+    }
+    tunnels.values().removeIf(t -> t.port() == port);
+    tunnels.put(dev, new TunnelDevice(dev, kind, port, sourcePortMin, sourcePortMax, hashSeed));
+  }
+
+  /**
+   * Sends a whole frame out of {@code dev} now, as a program's {@code bpf_clone_redirect} of a
+   * frame it built (an ICMP error, an ARP reply): taps, counters, the wire; no program runs.
+   * Meant to be called while a program runs; false when the device is missing or down.
+   */
+  public boolean transmitNow(String dev, byte[] frame) {
+    Link l = link(dev);
+    if (l == null || !l.up()) {
+      return false;
+    }
+    xmitWire(l, frame, null);
+    return true;
+  }
+
+  /** Stops treating {@code dev} as a tunnel (its UDP port is no longer taken). */
+  public void removeTunnelDevice(String dev) {
+    tunnels.remove(dev);
+  }
+
+  private void tunnelXmit(TunnelDevice t, byte[] inner, DatapathProgram.TunnelKey key) {
+    if (inner.length < EthernetHeader.LENGTH) {
+      drop("tunnel: inner frame too short");
+      return;
+    }
+    RouteGet rg;
+    try {
+      rg = stack.routeGet(key.remote(), 0);
+    } catch (NetlinkException e) {
+      counter(t.dev())[TX_ERRORS]++;
+      drop("tunnel: no route to " + key.remote());
+      return;
+    }
+    Link out = rg.type() == RouteType.LOCAL ? loopback() : stack.links().byIndex(rg.oif()).orElse(null);
+    if (out == null || !out.up() || rg.src() == null || tunnels.containsKey(out.name())) {
+      counter(t.dev())[TX_ERRORS]++;
+      drop("tunnel: no route to " + key.remote());
+      return;
+    }
+    int min = t.sourcePortMin();
+    int max = t.sourcePortMax();
+    if (min == 0 && max == 0 && t.kind() == TunnelKind.GENEVE) {
+      min = FlowHash.GENEVE_PORT_MIN;
+      max = FlowHash.GENEVE_PORT_MAX;
+    }
+    int sport = FlowHash.udpFlowSourcePort(FlowHash.innerFrameHash(inner, 0, inner.length, t.hashSeed()), min, max);
+    Ipv4Address src = rg.src();
+    int id = nextId(src, key.remote(), IpProtocol.UDP);
+    byte[] frame = t.kind() == TunnelKind.GENEVE
+        ? Encapsulation.geneve(inner, 0, inner.length, MacAddress.ZERO, MacAddress.ZERO, src, key.remote(),
+            DEFAULT_TTL, id, sport, t.port(), key.vni(), List.of())
+        : Encapsulation.vxlan(inner, 0, inner.length, MacAddress.ZERO, MacAddress.ZERO, src, key.remote(),
+            DEFAULT_TTL, id, sport, t.port(), key.vni());
+    byte[] d = Arrays.copyOfRange(frame, EthernetHeader.LENGTH, frame.length);
+    int mtu = rg.mtu() != 0 ? rg.mtu() : out.mtu();
+    Ipv4Address nextHop = rg.gateway() != null ? rg.gateway() : key.remote();
+    finishOutput(out, nextHop, d, mtu, null);
+  }
+
+  /** udp_tunnel encap_rcv: true when the datagram was a tunnel's (taken, decapsulated or dropped). */
+  private boolean tunnelReceive(Ipv4Header h, UdpHeader u, byte[] f, int off) {
+    if (tunnels.isEmpty()) {
+      return false;
+    }
+    TunnelDevice t = null;
+    for (TunnelDevice c : tunnels.values()) {
+      if (c.port() == u.destinationPort()) {
+        t = c;
+      }
+    }
+    if (t == null) {
+      return false;
+    }
+    Link l = link(t.dev());
+    if (l == null || !l.up()) {
+      return false;
+    }
+    int total = h.totalLength();
+    byte[] buf = new byte[EthernetHeader.LENGTH + total];
+    Bytes.put16(buf, EthernetHeader.TYPE_OFFSET, EtherType.IPV4);
+    System.arraycopy(f, off, buf, EthernetHeader.LENGTH, total);
+    Decapsulated d;
+    try {
+      d = Encapsulation.decapsulate(buf, 0, buf.length, t.kind());
+    } catch (PacketException e) {
+      counter(t.dev())[RX_ERRORS]++;
+      drop("tunnel: " + e.reason());
+      return true;
+    }
+    byte[] inner = Arrays.copyOfRange(buf, d.innerOffset(), d.innerOffset() + d.innerLength());
+    receiveFrame(t.dev(), inner, new DatapathProgram.TunnelKey(d.outerSource(), d.vni()), 0);
+    return true;
+  }
+
+  /**
+   * ip_local_out for a datagram built by the caller (a datapath program's reply, say): routed by
+   * destination, fragmented if allowed and needed, resolved and sent. Returns 0 or an errno.
+   */
+  public int sendDatagram(byte[] datagram) {
+    return enter(() -> {
+      Ipv4Header h = Ipv4Header.decodeHeaderOnly(datagram, 0, datagram.length);
+      RouteGet rg;
+      try {
+        rg = stack.routeGet(h.destination(), 0);
+      } catch (NetlinkException e) {
+        return errno(e.errno());
+      }
+      Link out = rg.type() == RouteType.LOCAL ? loopback() : stack.links().byIndex(rg.oif()).orElse(null);
+      if (out == null || !out.up()) {
+        return IpSender.ENETUNREACH;
+      }
+      int mtu = rg.mtu() != 0 ? rg.mtu() : out.mtu();
+      if (h.dontFragment() && datagram.length > mtu) {
+        return IpSender.EMSGSIZE;
+      }
+      Ipv4Address nextHop = rg.gateway() != null ? rg.gateway() : h.destination();
+      finishOutput(out, nextHop, datagram.clone(), mtu, null);
+      return IpSender.OK;
+    });
   }
 
   private Link loopback() {
@@ -908,6 +1157,9 @@ public final class HostCore {
     UdpHeader u = UdpHeader.decode(f, uo, h.payloadLength());
     if (!u.checksumValid(h.source(), h.destination(), f, uo)) {
       drop("UDP checksum");
+      return;
+    }
+    if (!bcast && tunnelReceive(h, u, f, off)) {
       return;
     }
     byte[] data = Arrays.copyOfRange(f, uo + UdpHeader.LENGTH, uo + u.length());

@@ -1,0 +1,557 @@
+package io.podnet.node.cilium;
+
+import io.podnet.netstack.core.DatapathProgram;
+import io.podnet.netstack.core.DatapathProgram.Packet;
+import io.podnet.netstack.core.DatapathProgram.TunnelKey;
+import io.podnet.netstack.core.DatapathProgram.Verdict;
+import io.podnet.netstack.core.HostCore;
+import io.podnet.netstack.link.Link;
+import io.podnet.node.cilium.hubble.Flow;
+import io.podnet.node.cilium.hubble.FlowRing;
+import io.podnet.proto.packet.ArpPacket;
+import io.podnet.proto.packet.Bytes;
+import io.podnet.proto.packet.Checksum;
+import io.podnet.proto.packet.EtherType;
+import io.podnet.proto.packet.EthernetHeader;
+import io.podnet.proto.packet.IcmpMessage;
+import io.podnet.proto.packet.IpProtocol;
+import io.podnet.proto.packet.Ipv4Address;
+import io.podnet.proto.packet.Ipv4Header;
+import io.podnet.proto.packet.MacAddress;
+import io.podnet.proto.packet.PacketException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+
+/**
+ * Cilium's BPF datapath on one node, as {@link DatapathProgram}s on the node's {@link HostCore}:
+ * <ul>
+ *   <li>{@code cil_from_container} on each endpoint's lxc ingress: ARP answered with the lxc MAC;
+ *       services translated per connection (random backend, conntrack for the replies); a local
+ *       destination delivered to its lxc (to-endpoint); with tunneling, a destination whose ipcache
+ *       entry has a tunnel endpoint encapsulated with VNI = the source identity (to-overlay), after
+ *       an MTU check (DF and over the route MTU: ICMP fragmentation needed back to the pod);
+ *       anything else handed to the stack (to-stack);
+ *   <li>{@code cil_from_overlay} on the tunnel device's ingress: the source identity from the VNI,
+ *       local endpoints delivered, the host's own addresses passed to cilium_host, others dropped;
+ *   <li>{@code cil_from_host} on cilium_host's egress (the node's own traffic routed to pod CIDRs
+ *       with src = the router IP): local endpoints delivered, tunnelled destinations encapsulated
+ *       with the host identity;
+ *   <li>{@code cil_from_netdev} / {@code cil_to_netdev} on the native devices: natively routed
+ *       packets for local endpoints delivered directly; to-network traces.
+ * </ul>
+ * Delivery to an endpoint is {@code ipv4_local_delivery}: TTL decremented, MACs rewritten (lxc MAC
+ * to the pod's), then redirected out of the lxc. Policy is allow-all. Flow events go to the
+ * node's {@link FlowRing}; with monitor aggregation (Cilium's default, medium) the from-* trace
+ * points are not reported.
+ */
+public final class CiliumDatapath {
+  /** Cilium's drop reasons (pkg/monitor/api/drop.go) used here. */
+  public static final String DROP_UNSUPPORTED_L3 = "Unsupported L3 protocol";
+  public static final String DROP_UNROUTABLE = "Stale or unroutable IP";
+  public static final String DROP_NO_TUNNEL = "No tunnel/encapsulation endpoint (datapath BUG!)";
+  public static final String DROP_INVALID = "Invalid packet";
+  public static final String DROP_INVALID_SIP = "Invalid source ip";
+  public static final String DROP_INVALID_IDENTITY = "Invalid identity";
+  public static final String DROP_TTL = "TTL exceeded";
+  public static final String DROP_FRAG_NEEDED = "Fragmentation needed";
+  public static final String DROP_NO_BACKEND = "Service backend not found";
+
+  /** A local endpoint: the pod, its lxc device on this node and the MAC of its eth0. */
+  public record LocalEndpoint(EndpointInfo info, String lxc, MacAddress podMac) {}
+
+  private record Tuple(int src, int dst, int sport, int dport, int proto) {
+    Tuple reversed() {
+      return new Tuple(dst, src, dport, sport, proto);
+    }
+  }
+
+  private record L4(int proto, int sport, int dport, int flags, int icmpType, int icmpCode, int l4Offset) {}
+
+  private final String nodeName;
+  private final HostCore core;
+  private final AgentConfig config;
+  private final CiliumNodeInfo self;
+  private final List<String> nativeDevices;
+  private final RandomGenerator random;
+  private final FlowRing ring;
+  private final int hashSeed;
+  private boolean aggregate = true;
+  private final Map<Ipv4Address, LocalEndpoint> local = new HashMap<>();
+  private final Map<Ipv4Address, EndpointInfo> endpoints = new HashMap<>();
+  private List<IpCacheEntry> ipcache = List.of();
+  private final Map<Tuple, ServiceTable.Frontend> frontends = new HashMap<>();
+  private final Map<Tuple, Tuple> lbForward = new HashMap<>();
+  private final Map<Tuple, Tuple> lbReverse = new HashMap<>();
+  private final Map<Tuple, Boolean> ct = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Tuple, Boolean> e) {
+      return size() > 65536;
+    }
+  };
+  private final List<HostCore.Registration> attached = new ArrayList<>();
+
+  /**
+   * @param nodeName this node
+   * @param core the node's host datapath
+   * @param config the agent configuration (routing mode, tunnel protocol, port, source port range)
+   * @param self this node's CiliumNode (InternalIP, podCIDR, router IP)
+   * @param nativeDevices the devices Cilium attaches its netdev programs to (e.g. eth1)
+   * @param random the node's seeded generator (backend choice, the tunnel flow-hash seed)
+   * @param ring where flow events go
+   */
+  public CiliumDatapath(String nodeName, HostCore core, AgentConfig config, CiliumNodeInfo self,
+      List<String> nativeDevices, RandomGenerator random, FlowRing ring) {
+    this.nodeName = nodeName;
+    this.core = core;
+    this.config = config;
+    this.self = self;
+    this.nativeDevices = List.copyOf(nativeDevices);
+    this.random = random;
+    this.ring = ring;
+    this.hashSeed = random.nextInt();
+  }
+
+  /** monitor-aggregation: medium (true, the default) hides the from-* trace points; none shows all. */
+  public void setMonitorAggregation(boolean on) {
+    this.aggregate = on;
+  }
+
+  /**
+   * Attaches the programs: cilium_host egress, the tunnel device (as a collect-metadata tunnel on
+   * the configured port, source port range and this node's hash seed) in tunnel mode, the native
+   * devices. The devices must exist ({@link NodeDatapath#ensureDevices}).
+   */
+  public void install() {
+    attached.add(core.attach(NodeDatapath.HOST_DEVICE, DatapathProgram.Hook.EGRESS, this::fromHost));
+    if (config.tunneling()) {
+      String dev = config.tunnelDevice();
+      core.addTunnelDevice(dev, config.tunnelProtocol(), config.tunnelPort(), config.sourcePortLow(),
+          config.sourcePortHigh(), hashSeed);
+      attached.add(core.attach(dev, DatapathProgram.Hook.INGRESS, this::fromOverlay));
+    }
+    for (String dev : nativeDevices) {
+      attached.add(core.attach(dev, DatapathProgram.Hook.INGRESS, this::fromNetdev));
+      attached.add(core.attach(dev, DatapathProgram.Hook.EGRESS, this::toNetdev));
+    }
+    for (LocalEndpoint ep : local.values()) {
+      attached.add(core.attach(ep.lxc(), DatapathProgram.Hook.INGRESS, p -> fromContainer(p, ep)));
+    }
+  }
+
+  /** Detaches everything (an agent restart or a mode switch re-installs). */
+  public void uninstall() {
+    attached.forEach(HostCore.Registration::cancel);
+    attached.clear();
+    if (config.tunneling()) {
+      core.removeTunnelDevice(config.tunnelDevice());
+    }
+  }
+
+  /** The tunnel flow-hash seed of this node (the kernel's per-boot hash secret). */
+  public int hashSeed() {
+    return hashSeed;
+  }
+
+  public void setIpCache(Collection<IpCacheEntry> entries) {
+    this.ipcache = List.copyOf(entries);
+  }
+
+  /** Every endpoint of the cluster (for names in flows). */
+  public void setEndpoints(Collection<EndpointInfo> all) {
+    endpoints.clear();
+    for (EndpointInfo e : all) {
+      endpoints.put(e.ip(), e);
+    }
+  }
+
+  /** A local endpoint; from-container is attached to its lxc at once. */
+  public void addLocalEndpoint(LocalEndpoint ep) {
+    local.put(ep.info().ip(), ep);
+    endpoints.put(ep.info().ip(), ep.info());
+    attached.add(core.attach(ep.lxc(), DatapathProgram.Hook.INGRESS, p -> fromContainer(p, ep)));
+  }
+
+  public void setServices(Collection<ServiceTable.Frontend> services) {
+    frontends.clear();
+    for (ServiceTable.Frontend f : services) {
+      frontends.put(new Tuple(0, f.ip().value(), 0, f.port(), f.protocol()), f);
+    }
+  }
+
+  // ================================================================= lookups
+
+  /** Longest-prefix match in the ipcache, or null. */
+  IpCacheEntry lookup(Ipv4Address a) {
+    IpCacheEntry best = null;
+    for (IpCacheEntry e : ipcache) {
+      if (e.prefix().contains(a) && (best == null || e.prefix().length() > best.prefix().length())) {
+        best = e;
+      }
+    }
+    return best;
+  }
+
+  private int identityOf(Ipv4Address a) {
+    LocalEndpoint ep = local.get(a);
+    if (ep != null) {
+      return ep.info().identity();
+    }
+    if (core.stack().isLocalAddress(a)) {
+      return ReservedIdentity.HOST.id();
+    }
+    IpCacheEntry e = lookup(a);
+    return e == null ? ReservedIdentity.WORLD.id() : e.identity();
+  }
+
+  private String podOf(Ipv4Address a) {
+    EndpointInfo e = endpoints.get(a);
+    return e == null ? null : e.podName();
+  }
+
+  private MacAddress lxcMac(LocalEndpoint ep) {
+    return core.stack().links().byName(ep.lxc()).map(Link::mac).orElse(MacAddress.ZERO);
+  }
+
+  // ================================================================= parsing and events
+
+  private static L4 l4(byte[] f, Ipv4Header h) {
+    int o = EthernetHeader.LENGTH + h.length();
+    int end = EthernetHeader.LENGTH + h.totalLength();
+    boolean first = h.fragmentOffset() == 0;
+    return switch (h.protocol()) {
+      case IpProtocol.TCP -> first && end - o >= 14
+          ? new L4(h.protocol(), Bytes.u16(f, o), Bytes.u16(f, o + 2), Bytes.u16(f, o + 12) & 0x1ff, -1, 0, o)
+          : new L4(h.protocol(), 0, 0, 0, -1, 0, o);
+      case IpProtocol.UDP -> first && end - o >= 4
+          ? new L4(h.protocol(), Bytes.u16(f, o), Bytes.u16(f, o + 2), 0, -1, 0, o)
+          : new L4(h.protocol(), 0, 0, 0, -1, 0, o);
+      case IpProtocol.ICMP -> {
+        if (!first || end - o < 8) {
+          yield new L4(h.protocol(), 0, 0, 0, -1, 0, o);
+        }
+        int type = Bytes.u8(f, o);
+        int id = type == IcmpMessage.ECHO_REQUEST || type == IcmpMessage.ECHO_REPLY ? Bytes.u16(f, o + 4) : 0;
+        // conntrack keys echo by identifier: request id->0, reply 0->id, so a reply reverses its request
+        yield type == IcmpMessage.ECHO_REPLY ? new L4(h.protocol(), 0, id, 0, type, Bytes.u8(f, o + 1), o)
+            : new L4(h.protocol(), id, 0, 0, type, Bytes.u8(f, o + 1), o);
+      }
+      default -> new L4(h.protocol(), 0, 0, 0, -1, 0, o);
+    };
+  }
+
+  /** Conntrack for the is-reply bit: a packet is a reply when its reverse tuple was seen first. */
+  private boolean isReply(Ipv4Header h, L4 l4) {
+    Tuple t = new Tuple(h.source().value(), h.destination().value(), l4.sport(), l4.dport(), l4.proto());
+    if (ct.containsKey(t.reversed()) && !ct.containsKey(t)) {
+      return true;
+    }
+    ct.put(t, Boolean.TRUE);
+    return false;
+  }
+
+  private void emit(long now, Ipv4Header h, L4 l4, int srcId, int dstId, Flow.Kind kind, Flow.Verdict verdict,
+      String type, Boolean reply) {
+    boolean icmp = l4.proto() == IpProtocol.ICMP;
+    ring.add(new Flow(now, nodeName, h.source(), h.destination(), l4.proto(), icmp ? 0 : l4.sport(),
+        icmp ? 0 : l4.dport(), l4.flags(), l4.icmpType(), l4.icmpCode(), srcId, dstId, podOf(h.source()),
+        podOf(h.destination()), kind, verdict, type, reply));
+  }
+
+  /**
+   * A translation event in the shape of Cilium's socket-LB trace (trace-sock): the side whose port
+   * the translation point does not know is printed without one.
+   */
+  private void sockTrace(long now, Ipv4Address src, int sport, int srcId, Ipv4Address dst, int dport, int dstId,
+      int proto, String point) {
+    ring.add(new Flow(now, nodeName, src, dst, proto, sport, dport, 0, -1, 0, srcId, dstId, podOf(src), podOf(dst),
+        Flow.Kind.TRACE_SOCK, Flow.Verdict.TRACED, point, null));
+  }
+
+  private void trace(Packet p, Ipv4Header h, L4 l4, int srcId, int dstId, String point) {
+    if (aggregate && point.startsWith("from-")) {
+      return;
+    }
+    emit(p.timeMicros(), h, l4, srcId, dstId, Flow.Kind.TRACE, Flow.Verdict.FORWARDED, point, isReply(h, l4));
+  }
+
+  private Verdict dropped(Packet p, Ipv4Header h, L4 l4, int srcId, int dstId, String reason) {
+    if (h != null) {
+      emit(p.timeMicros(), h, l4, srcId, dstId, Flow.Kind.DROP, Flow.Verdict.DROPPED, reason, null);
+    }
+    return DatapathProgram.drop(reason);
+  }
+
+  // ================================================================= programs
+
+  /** cil_from_container. */
+  Verdict fromContainer(Packet p, LocalEndpoint ep) {
+    byte[] f = p.frame();
+    int type = Bytes.u16(f, EthernetHeader.TYPE_OFFSET);
+    if (type == EtherType.ARP) {
+      return arpRespond(p, ep);
+    }
+    if (type != EtherType.IPV4) {
+      return dropped(p, null, null, 0, 0, DROP_UNSUPPORTED_L3);
+    }
+    Ipv4Header h;
+    try {
+      h = Ipv4Header.decodeHeaderOnly(f, EthernetHeader.LENGTH, f.length - EthernetHeader.LENGTH);
+      if (!h.checksumValid() || h.totalLength() > f.length - EthernetHeader.LENGTH) {
+        return dropped(p, null, null, 0, 0, DROP_INVALID);
+      }
+    } catch (PacketException e) {
+      return dropped(p, null, null, 0, 0, DROP_INVALID);
+    }
+    L4 l4 = l4(f, h);
+    int srcId = ep.info().identity();
+    if (!h.source().equals(ep.info().ip())) {
+      return dropped(p, h, l4, srcId, identityOf(h.destination()), DROP_INVALID_SIP);
+    }
+    trace(p, h, l4, srcId, identityOf(h.destination()), "from-endpoint");
+    // Service translation (lb4_lookup_service / lb4_local)
+    ServiceTable.Frontend svc = frontends.get(new Tuple(0, h.destination().value(), 0, l4.dport(), l4.proto()));
+    if (svc != null && (l4.proto() == IpProtocol.TCP || l4.proto() == IpProtocol.UDP)) {
+      Tuple fwd = new Tuple(h.source().value(), h.destination().value(), l4.sport(), l4.dport(), l4.proto());
+      sockTrace(p.timeMicros(), h.source(), 0, srcId, h.destination(), l4.dport(), identityOf(h.destination()),
+          l4.proto(), "pre-xlate-fwd");
+      Tuple be = lbForward.get(fwd);
+      if (be == null) {
+        if (svc.backends().isEmpty()) {
+          return dropped(p, h, l4, srcId, ReservedIdentity.WORLD.id(), DROP_NO_BACKEND);
+        }
+        ServiceTable.Backend b = svc.backends().get(random.nextInt(svc.backends().size()));
+        be = new Tuple(0, b.ip().value(), 0, b.port(), l4.proto());
+        lbForward.put(fwd, be);
+        lbReverse.put(new Tuple(b.ip().value(), h.source().value(), b.port(), l4.sport(), l4.proto()),
+            new Tuple(h.destination().value(), 0, l4.dport(), 0, l4.proto()));
+      }
+      f = rewrite(f, h, l4, false, new Ipv4Address(be.dst()), be.dport());
+      h = Ipv4Header.decodeHeaderOnly(f, EthernetHeader.LENGTH, f.length - EthernetHeader.LENGTH);
+      l4 = l4(f, h);
+    }
+    Ipv4Address dst = h.destination();
+    int dstId = identityOf(dst);
+    LocalEndpoint to = local.get(dst);
+    if (to != null) {
+      return deliver(p, f, h, l4, srcId, to);
+    }
+    IpCacheEntry e = lookup(dst);
+    if (config.tunneling() && e != null && e.hasTunnel()) {
+      int mtu = core.routeMtu(dst);
+      if (mtu > 0 && h.dontFragment() && h.totalLength() > mtu) {
+        fragNeeded(p, f, h, ep, mtu);
+        return dropped(p, h, l4, srcId, dstId, DROP_FRAG_NEEDED);
+      }
+      trace(p, h, l4, srcId, dstId, "to-overlay");
+      return DatapathProgram.encapsulate(config.tunnelDevice(), f, new TunnelKey(e.tunnelEndpoint(), srcId));
+    }
+    trace(p, h, l4, srcId, dstId, "to-stack");
+    if (f != p.frame()) {
+      return DatapathProgram.redirectIngress(p.dev(), f);
+    }
+    return DatapathProgram.PASS;
+  }
+
+  /** cil_from_overlay. */
+  Verdict fromOverlay(Packet p) {
+    byte[] f = p.frame();
+    if (p.tunnel() == null) {
+      return dropped(p, null, null, 0, 0, DROP_NO_TUNNEL);
+    }
+    if (Bytes.u16(f, EthernetHeader.TYPE_OFFSET) != EtherType.IPV4) {
+      return dropped(p, null, null, 0, 0, DROP_UNSUPPORTED_L3);
+    }
+    Ipv4Header h;
+    try {
+      h = Ipv4Header.decodeHeaderOnly(f, EthernetHeader.LENGTH, f.length - EthernetHeader.LENGTH);
+      if (!h.checksumValid() || h.totalLength() > f.length - EthernetHeader.LENGTH) {
+        return dropped(p, null, null, 0, 0, DROP_INVALID);
+      }
+    } catch (PacketException e) {
+      return dropped(p, null, null, 0, 0, DROP_INVALID);
+    }
+    L4 l4 = l4(f, h);
+    int srcId = p.tunnel().vni();
+    if (srcId == ReservedIdentity.HOST.id()) {
+      srcId = ReservedIdentity.REMOTE_NODE.id(); // the sender's host is a remote node here
+    }
+    int dstId = identityOf(h.destination());
+    if (srcId == 0) {
+      return dropped(p, h, l4, srcId, dstId, DROP_INVALID_IDENTITY);
+    }
+    trace(p, h, l4, srcId, dstId, "from-overlay");
+    LocalEndpoint to = local.get(h.destination());
+    if (to != null) {
+      return deliver(p, f, h, l4, srcId, to);
+    }
+    if (core.stack().isLocalAddress(h.destination())) {
+      Link host = core.stack().links().byName(NodeDatapath.HOST_DEVICE).orElse(null);
+      if (host == null) {
+        return dropped(p, h, l4, srcId, dstId, DROP_UNROUTABLE);
+      }
+      byte[] g = f.clone();
+      Bytes.put48(g, EthernetHeader.DST_OFFSET, host.mac().value());
+      trace(p, h, l4, srcId, dstId, "to-stack");
+      return DatapathProgram.redirectIngress(NodeDatapath.HOST_DEVICE, g);
+    }
+    return dropped(p, h, l4, srcId, dstId, DROP_UNROUTABLE);
+  }
+
+  /** cil_from_host, on cilium_host's egress. */
+  Verdict fromHost(Packet p) {
+    byte[] f = p.frame();
+    if (Bytes.u16(f, EthernetHeader.TYPE_OFFSET) != EtherType.IPV4) {
+      return dropped(p, null, null, 0, 0, DROP_UNSUPPORTED_L3);
+    }
+    Ipv4Header h;
+    try {
+      h = Ipv4Header.decodeHeaderOnly(f, EthernetHeader.LENGTH, f.length - EthernetHeader.LENGTH);
+    } catch (PacketException e) {
+      return dropped(p, null, null, 0, 0, DROP_INVALID);
+    }
+    L4 l4 = l4(f, h);
+    int srcId = ReservedIdentity.HOST.id();
+    int dstId = identityOf(h.destination());
+    trace(p, h, l4, srcId, dstId, "from-host");
+    LocalEndpoint to = local.get(h.destination());
+    if (to != null) {
+      return deliver(p, f, h, l4, srcId, to);
+    }
+    IpCacheEntry e = lookup(h.destination());
+    if (config.tunneling() && e != null && e.hasTunnel()) {
+      trace(p, h, l4, srcId, dstId, "to-overlay");
+      return DatapathProgram.encapsulate(config.tunnelDevice(), f, new TunnelKey(e.tunnelEndpoint(), srcId));
+    }
+    return dropped(p, h, l4, srcId, dstId, DROP_UNROUTABLE);
+  }
+
+  /** cil_from_netdev: natively routed packets for local endpoints go straight to them. */
+  Verdict fromNetdev(Packet p) {
+    byte[] f = p.frame();
+    if (f.length < EthernetHeader.LENGTH + Ipv4Header.MIN_LENGTH
+        || Bytes.u16(f, EthernetHeader.TYPE_OFFSET) != EtherType.IPV4) {
+      return DatapathProgram.PASS;
+    }
+    Ipv4Header h;
+    try {
+      h = Ipv4Header.decodeHeaderOnly(f, EthernetHeader.LENGTH, f.length - EthernetHeader.LENGTH);
+    } catch (PacketException e) {
+      return DatapathProgram.PASS; // the stack counts it
+    }
+    LocalEndpoint to = local.get(h.destination());
+    if (to == null || !h.checksumValid()) {
+      return DatapathProgram.PASS;
+    }
+    Link l = core.stack().links().byName(p.dev()).orElse(null);
+    if (l == null || Bytes.u48(f, EthernetHeader.DST_OFFSET) != l.mac().value()) {
+      return DatapathProgram.PASS;
+    }
+    L4 l4 = l4(f, h);
+    int srcId = identityOf(h.source());
+    trace(p, h, l4, srcId, to.info().identity(), "from-network");
+    return deliver(p, f, h, l4, srcId, to);
+  }
+
+  /** cil_to_netdev: reports IPv4 packets leaving a native device. */
+  Verdict toNetdev(Packet p) {
+    byte[] f = p.frame();
+    if (f.length >= EthernetHeader.LENGTH + Ipv4Header.MIN_LENGTH
+        && Bytes.u16(f, EthernetHeader.TYPE_OFFSET) == EtherType.IPV4) {
+      try {
+        Ipv4Header h = Ipv4Header.decodeHeaderOnly(f, EthernetHeader.LENGTH, f.length - EthernetHeader.LENGTH);
+        L4 l4 = l4(f, h);
+        if (!(config.tunneling() && l4.proto() == IpProtocol.UDP && l4.dport() == config.tunnelPort())) {
+          trace(p, h, l4, identityOf(h.source()), identityOf(h.destination()), "to-network");
+        }
+      } catch (PacketException e) {
+        // not ours to judge
+      }
+    }
+    return DatapathProgram.PASS;
+  }
+
+  // ================================================================= helpers
+
+  /** ipv4_local_delivery: TTL, MACs, reverse translation, out of the endpoint's lxc. */
+  private Verdict deliver(Packet p, byte[] f, Ipv4Header h, L4 l4, int srcId, LocalEndpoint to) {
+    if (h.ttl() <= 1) {
+      return dropped(p, h, l4, srcId, to.info().identity(), DROP_TTL);
+    }
+    Tuple rev = lbReverse.get(new Tuple(h.source().value(), h.destination().value(), l4.sport(), l4.dport(),
+        l4.proto()));
+    byte[] g;
+    if (rev != null) {
+      // shown from the client's side (its address and port, the backend's address), as the
+      // socket-level reverse translation reports it
+      sockTrace(p.timeMicros(), h.destination(), l4.dport(), to.info().identity(), h.source(), 0, srcId, l4.proto(),
+          "pre-xlate-rev");
+      g = rewrite(f, h, l4, true, new Ipv4Address(rev.src()), rev.sport());
+    } else {
+      g = f.clone();
+    }
+    int ipo = EthernetHeader.LENGTH;
+    int check = Bytes.u16(g, ipo + 10) + 0x0100;
+    check = (check + (check >= 0xffff ? 1 : 0)) & 0xffff;
+    Bytes.put16(g, ipo + 10, check);
+    g[ipo + 8]--;
+    Bytes.put48(g, EthernetHeader.DST_OFFSET, to.podMac().value());
+    Bytes.put48(g, EthernetHeader.SRC_OFFSET, lxcMac(to).value());
+    trace(p, h, l4, srcId, to.info().identity(), "to-endpoint");
+    return DatapathProgram.redirectEgress(to.lxc(), g);
+  }
+
+  /** A copy of the frame with its source (reverse) or destination (forward) address and port replaced. */
+  private static byte[] rewrite(byte[] f, Ipv4Header h, L4 l4, boolean source, Ipv4Address ip, int port) {
+    byte[] g = f.clone();
+    int ipo = EthernetHeader.LENGTH;
+    Bytes.put32(g, ipo + (source ? 12 : 16), ip.value());
+    Bytes.put16(g, ipo + 10, 0);
+    Bytes.put16(g, ipo + 10, Checksum.compute(g, ipo, h.length()));
+    int o = l4.l4Offset();
+    int len = h.totalLength() - h.length();
+    Bytes.put16(g, o + (source ? 0 : 2), port);
+    int csum = l4.proto() == IpProtocol.TCP ? o + 16 : o + 6;
+    if (l4.proto() == IpProtocol.UDP && Bytes.u16(g, csum) == 0) {
+      return g; // no UDP checksum to update
+    }
+    Bytes.put16(g, csum, 0);
+    int c = Checksum.transport(Bytes.i32(g, ipo + 12), Bytes.i32(g, ipo + 16), l4.proto(), g, o, len);
+    Bytes.put16(g, csum, l4.proto() == IpProtocol.UDP && c == 0 ? 0xffff : c);
+    return g;
+  }
+
+  private Verdict arpRespond(Packet p, LocalEndpoint ep) {
+    byte[] f = p.frame();
+    ArpPacket a;
+    try {
+      a = ArpPacket.decode(f, EthernetHeader.LENGTH, f.length - EthernetHeader.LENGTH);
+    } catch (PacketException e) {
+      return DatapathProgram.drop(DROP_INVALID);
+    }
+    if (!a.isRequest() || a.targetIp().equals(ep.info().ip())) {
+      return DatapathProgram.drop("Unsupported L2 protocol");
+    }
+    MacAddress mine = lxcMac(ep);
+    return DatapathProgram.transmit(ep.lxc(),
+        ArpPacket.reply(mine, a.targetIp(), a.senderMac(), a.senderIp()).toFrame(a.senderMac()));
+  }
+
+  /** ICMP fragmentation needed to the pod, from the router IP, out of its lxc. */
+  private void fragNeeded(Packet p, byte[] f, Ipv4Header h, LocalEndpoint ep, int mtu) {
+    IcmpMessage m = IcmpMessage.fragmentationNeeded(mtu, f, EthernetHeader.LENGTH, h.totalLength());
+    byte[] icmp = m.toBytes();
+    Ipv4Header ih = Ipv4Header.builder().source(self.routerIp()).destination(h.source()).protocol(IpProtocol.ICMP)
+        .ttl(HostCore.DEFAULT_TTL).dscp(0x30 >>> 2).identification(random.nextInt(0x10000))
+        .payloadLength(icmp.length).build();
+    byte[] d = new byte[Ipv4Header.MIN_LENGTH + icmp.length];
+    ih.encode(d, 0);
+    System.arraycopy(icmp, 0, d, Ipv4Header.MIN_LENGTH, icmp.length);
+    byte[] frame = EthernetHeader.of(ep.podMac(), lxcMac(ep), EtherType.IPV4).frame(d, false);
+    core.transmitNow(ep.lxc(), frame);
+  }
+}
