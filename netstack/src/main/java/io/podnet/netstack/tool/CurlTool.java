@@ -460,6 +460,7 @@ public final class CurlTool implements Tool {
     boolean fileOpened;
     boolean meter;
     boolean meterHeaderShown;
+    boolean tracedData;
 
     Transfer(String urlText, String output, String method, byte[] body, int redirects) {
       this.urlText = urlText;
@@ -761,6 +762,11 @@ public final class CurlTool implements Tool {
         return;
       }
       received += b.length;
+      if (verbose && output != null && !tracedData) {
+        // tool_cb_dbg.c: with the body not going to the terminal, a note of the first data seen
+        tracedData = true;
+        ctx.err("{ [" + b.length + " bytes data]\n");
+      }
       if (!(head && method.equals("HEAD")) && redirectTo == null) { // a body curl follows past is not shown
         writeBody(b, 0, b.length);
       }
