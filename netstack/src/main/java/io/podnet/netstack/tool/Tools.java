@@ -12,6 +12,8 @@ public final class Tools {
         "arp", ArpTool::new,
         "ping", PingTool::new,
         "arping", ArpingTool::new,
-        "tcpdump", TcpdumpTool::new);
+        "tcpdump", TcpdumpTool::new,
+        "curl", CurlTool::new,
+        "whoami", WhoamiTool::new);
   }
 }

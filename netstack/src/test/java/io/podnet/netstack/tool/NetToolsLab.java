@@ -148,7 +148,12 @@ final class NetToolsLab {
 
   /** Runs a tool to its end, moving time on in 100 ms steps (at most {@code limit}). */
   Run run(Duration limit, String host, String... argv) {
-    Run r = start(host, argv);
+    return runIn(limit, "/tmp", host, argv);
+  }
+
+  /** {@link #run} in the shell directory {@code cwd}. */
+  Run runIn(Duration limit, String cwd, String host, String... argv) {
+    Run r = startIn(cwd, host, argv);
     long steps = limit.toMillis() / 100;
     for (long i = 0; i < steps && r.code() == null; i++) {
       advance(Duration.ofMillis(100));
