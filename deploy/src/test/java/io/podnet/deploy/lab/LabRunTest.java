@@ -114,6 +114,10 @@ class LabRunTest {
     assertTrue(o.contains("1 packets transmitted, 0 received, 100% packet loss, time 0ms\n"), o);
     assertTrue(o.contains("root@router:~# ip route get 172.20.2.54\n"
         + "172.20.2.54 via 192.168.20.100 dev eth2 src 192.168.20.200 uid 0 \n"), o);
+    assertTrue(o.contains("root@k8s-ctr:~# curl -s 192.168.20.100\nHostname: k8s-w0\n"), o);
+    assertTrue(o.matches("(?s).*RemoteAddr: 192\\.168\\.10\\.100:\\d+\r?\nGET / HTTP/1\\.1\r?\n.*"), o);
+    assertTrue(o.matches("(?s).*curl: \\(7\\) Failed to connect to 192\\.168\\.20\\.100 port 8080 after \\d+ ms: "
+        + "Couldn't connect to server\n.*"), o);
     // The real kubectl against the lab's API server (skipped where kubectl is not installed).
     if (java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/kubectl"))) {
       assertTrue(o.contains("ciliumloadbalancerippool.cilium.io/cilium-lb-ippool created\n"), o);
