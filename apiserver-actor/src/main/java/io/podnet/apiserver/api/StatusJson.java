@@ -7,7 +7,7 @@ import io.podnet.apiserver.store.Status;
  * metav1.Status as kube-apiserver writes it: the body of every failed request, and of the few
  * successful ones that have no object to return.
  *
- * <p>The same JSON as the HTTP front's error bodies (ApiHttpServer.statusJson, which may move here).
+ * <p>The HTTP front's error bodies and the gateway's answers both come from here.
  */
 public final class StatusJson {
   private StatusJson() {}

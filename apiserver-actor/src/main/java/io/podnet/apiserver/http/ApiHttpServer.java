@@ -584,23 +584,7 @@ public final class ApiHttpServer implements AutoCloseable {
 
   /** metav1.Status as kube-apiserver writes it for a failure. */
   static Struct statusJson(Status s) {
-    Struct.Builder b = Json.obj("kind", "Status", "apiVersion", "v1", "metadata", Struct.getDefaultInstance(),
-        "status", "Failure", "message", s.message(), "reason", s.reason(), "code", s.code()).toBuilder();
-    Status.Details d = s.details();
-    if (!d.equals(Status.Details.NONE)) {
-      Struct.Builder details = Struct.newBuilder();
-      if (!d.name().isEmpty()) {
-        details.putFields("name", Json.of(d.name()));
-      }
-      if (!d.group().isEmpty()) {
-        details.putFields("group", Json.of(d.group()));
-      }
-      if (!d.kind().isEmpty()) {
-        details.putFields("kind", Json.of(d.kind()));
-      }
-      b.putFields("details", Json.of(details.build()));
-    }
-    return b.build();
+    return io.podnet.apiserver.api.StatusJson.failure(s);
   }
 
   static HttpResponse status(Status s) {
