@@ -2,6 +2,7 @@ package io.podnet.deploy.lab;
 
 import com.google.protobuf.Struct;
 import io.podnet.apiserver.api.ApiResource;
+import io.podnet.apiserver.api.ApiGateway;
 import io.podnet.apiserver.api.ApiResources;
 import io.podnet.apiserver.api.ApiServerActor;
 import io.podnet.apiserver.controllers.ControllerManager;
@@ -74,6 +75,8 @@ public final class LabApiServer implements AutoCloseable {
         throw new IllegalStateException("cannot create namespace " + ns + ": " + r.error().message());
       }
     }
+    // The Kubernetes API for actors (kubelets, agents), found through the Receptionist.
+    system.systemActorOf(ApiGateway.create(api), "apiserver-gateway", Props.empty());
     LabCertificates certs = LabCertificates.generate(plan.spec().name(), InetAddress.getLoopbackAddress(),
         new SecureRandom());
     ApiHttpServer http = ApiHttpServer.start(system, api, resources, certs, token, clock, 0).toCompletableFuture()

@@ -62,6 +62,7 @@ public final class LabSession implements AutoCloseable {
           : labRunner.run(req, signal);
       Tcp.ServerBinding b = ControlServer.bind(lab.system(), bindAddress, 0, token, runner).toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
+      startKubelets(lab, plan, wallClockAtStart);
       self[0] = new LabSession(lab, dir, b);
       self[0].api = api;
       Files.writeString(dir.path().resolve("hosts"), String.join("\n", lab.hostNames()) + "\n",
@@ -86,6 +87,23 @@ public final class LabSession implements AutoCloseable {
     }
     return Source.from(List.of(Output.err("podnet: unknown lab command: " + String.join(" ", args) + "\n"),
         Output.exit(2)));
+  }
+
+  /** Each node's kubelet registers its Node and renews its node Lease. */
+  static void startKubelets(Lab lab, LabPlan plan, long wallClockAtStart) {
+    for (LabPlan.HostPlan h : plan.hosts()) {
+      if (h.spec().kind() != io.podnet.deploy.topology.LabSpec.HostKind.NODE) {
+        continue;
+      }
+      String ip = h.spec().interfaces().stream().filter(i -> i.segment() != null && !i.addresses().isEmpty())
+          .map(i -> i.addresses().get(0).substring(0, i.addresses().get(0).indexOf('/'))).findFirst().orElse("");
+      java.util.Map<String, String> labels = new java.util.TreeMap<>(java.util.Map.of(
+          "kubernetes.io/hostname", h.spec().name(), "kubernetes.io/os", "linux", "kubernetes.io/arch", "amd64",
+          "beta.kubernetes.io/os", "linux", "beta.kubernetes.io/arch", "amd64"));
+      labels.putAll(h.spec().labels());
+      lab.system().systemActorOf(io.podnet.node.kubelet.Kubelet.create(h.spec().name(), ip, labels, wallClockAtStart),
+          "kubelet-" + h.spec().name(), org.apache.pekko.actor.typed.Props.empty());
+    }
   }
 
   static void deleteTree(Path p) throws IOException {

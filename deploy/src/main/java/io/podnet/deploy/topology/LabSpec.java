@@ -41,14 +41,16 @@ public record LabSpec(String name, long seed, String macPrefix, List<SegmentSpec
   /**
    * A host. {@code routes} are {@code ip route add} arguments (e.g. {@code 10.10.0.0/16 via
    * 192.168.20.200 proto static}); {@code etcHosts} maps addresses to the names this host's
-   * /etc/hosts gives them (what {@code arp -a} prints instead of {@code ?}).
+   * /etc/hosts gives them (what {@code arp -a} prints instead of {@code ?}); {@code labels} are a node's
+   * Kubernetes labels beyond the ones every kubelet sets (e.g. node-role.kubernetes.io/control-plane).
    */
   public record HostSpec(String name, HostKind kind, boolean forwarding, List<InterfaceSpec> interfaces,
-      List<String> routes, Map<String, String> etcHosts) {
+      List<String> routes, Map<String, String> etcHosts, Map<String, String> labels) {
     public HostSpec {
       interfaces = List.copyOf(interfaces);
       routes = List.copyOf(routes);
       etcHosts = Map.copyOf(etcHosts);
+      labels = Map.copyOf(labels);
     }
   }
 

@@ -211,11 +211,11 @@ public final class TopologyLoader {
     if (!NAME.matcher(name).matches()) {
       problem(path, "\"" + name + "\" is not a valid host name (lower-case letters, digits and '-')");
     }
-    if (!object(n, path, fields("kind", "forwarding", "interfaces", "routes", "etcHosts"))) {
+    if (!object(n, path, fields("kind", "forwarding", "interfaces", "routes", "etcHosts", "labels"))) {
       if (n == null || n.isNull()) {
         problem(path, "needs at least interfaces");
       }
-      return new HostSpec(name, HostKind.HOST, false, List.of(), List.of(), Map.of());
+      return new HostSpec(name, HostKind.HOST, false, List.of(), List.of(), Map.of(), Map.of());
     }
     String k = text(n.get("kind"), path + ".kind", "host", false);
     HostKind kind = switch (k) {
@@ -269,7 +269,19 @@ public final class TopologyLoader {
         });
       }
     }
-    return new HostSpec(name, kind, forwarding, ifaces, routes, etcHosts);
+    Map<String, String> labels = new LinkedHashMap<>();
+    JsonNode ls = n.get("labels");
+    if (ls != null && !ls.isNull()) {
+      if (!ls.isObject()) {
+        problem(path + ".labels", "expected a mapping of label to value, found " + kind(ls));
+      } else if (kind != HostKind.NODE) {
+        problem(path + ".labels", "only nodes (kind: node) have Kubernetes labels");
+      } else {
+        ls.fields().forEachRemaining(e -> labels.put(e.getKey(), text(e.getValue(), path + ".labels." + e.getKey(),
+            "", false)));
+      }
+    }
+    return new HostSpec(name, kind, forwarding, ifaces, routes, etcHosts, labels);
   }
 
   private InterfaceSpec iface(String path, String name, JsonNode n, Map<String, SegmentSpec> segments) {

@@ -124,6 +124,9 @@ class LabRunTest {
       assertTrue(o.matches("(?s).*NAME +DISABLED +CONFLICTING +IPS AVAILABLE +AGE\ncilium-lb-ippool +false +False +5 +\\d+s\n.*"),
           o);
       assertTrue(o.matches("(?s).*\nkube-system +Active +\\d+s\n.*"), o);
+      // Each node's kubelet registered its Node and keeps its Lease fresh.
+      assertTrue(o.matches("(?s).*NAME +STATUS +ROLES +AGE +VERSION\nk8s-ctr +Ready +control-plane +\\d+s +v1\\.32\\.4\n"
+          + "k8s-w0 +Ready +<none> +\\d+s +v1\\.32\\.4\nk8s-w1 +Ready +<none> +\\d+s +v1\\.32\\.4\n.*"), o);
     }
   }
 

@@ -65,6 +65,20 @@ class TopologyLoaderTest {
   }
 
   @Test
+  void labelsAreForNodes() throws Exception {
+    TopologyException e = assertThrows(TopologyException.class, () -> TopologyLoader.parse("l.yaml", """
+        name: l
+        hosts:
+          h:
+            labels: {a: b}
+            interfaces: {eth0: {nat: {}}}
+        """));
+    assertEquals(List.of("hosts.h.labels: only nodes (kind: node) have Kubernetes labels"), e.problems());
+    assertEquals("", TopologyLoader.load(Path.of("labs/cilium-seed/lab.yaml")).host("k8s-ctr").orElseThrow()
+        .labels().get("node-role.kubernetes.io/control-plane"));
+  }
+
+  @Test
   void yamlSyntaxErrorsSayWhere() {
     TopologyException e = assertThrows(TopologyException.class,
         () -> TopologyLoader.parse("x.yaml", "name: a\nhosts: [\n"));
