@@ -70,6 +70,8 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
   private final ActorRef<Frame> inbox;
   private long scheduledFor = Long.MAX_VALUE;
   private long framesDroppedUnattached;
+  private final Map<String, List<Frame>> unattached = new HashMap<>();
+  private static final int MAX_UNATTACHED = 1000;
 
   /**
    * A host built from {@code config} (already validated with {@link HostSetup#build}), whose
@@ -150,13 +152,21 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
   }
 
   private void transmit(String dev, byte[] frame) {
+    Frame f = Frame.newBuilder().setData(ByteString.copyFrom(frame)).setSrcHost(config.name()).setSrcInterface(dev)
+        .setTimestampMicros(timers.nowMicros()).build();
     ActorRef<Frame> up = uplinks.get(dev);
-    if (up == null) {
-      framesDroppedUnattached++;
+    if (up != null) {
+      up.tell(f);
       return;
     }
-    up.tell(Frame.newBuilder().setData(ByteString.copyFrom(frame)).setSrcHost(config.name()).setSrcInterface(dev)
-        .setTimestampMicros(timers.nowMicros()).build());
+    // The segment has not confirmed the attachment yet (the host just started): hold the frame, as
+    // a NIC's queue would while its link comes up, rather than lose the first ARP request.
+    List<Frame> q = unattached.computeIfAbsent(dev, d -> new java.util.ArrayList<>());
+    if (q.size() < MAX_UNATTACHED) {
+      q.add(f);
+    } else {
+      framesDroppedUnattached++;
+    }
   }
 
   private Behavior<Command> onLinkAttached(LinkAttached a) {
@@ -165,6 +175,10 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
       return this;
     }
     uplinks.put(a.dev(), a.attached().inbox());
+    List<Frame> held = unattached.remove(a.dev());
+    if (held != null) {
+      held.forEach(a.attached().inbox()::tell);
+    }
     return this;
   }
 
