@@ -429,13 +429,7 @@ public final class ApiGateway extends AbstractBehavior<Object> {
       default:
         break;
     }
-    String accepted = resource.crd()
-        ? "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
-        : "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, "
-            + "application/apply-patch+yaml";
-    throw new ApiException(new Status(415, "UnsupportedMediaType",
-        "the body of the request was in an unknown format - accepted media types include: " + accepted,
-        Status.Details.NONE));
+    throw Patches.unsupportedMediaType(resource);
   }
 
   private static long parseLong(String s, String what) {

@@ -239,4 +239,20 @@ public final class Patches {
     return out;
   }
 
+
+  /**
+   * 415 for a PATCH whose content type the resource does not take, listing the accepted ones as
+   * kube-apiserver does (custom resources take no strategic merge; podnet implements neither JSON
+   * patch (RFC 6902) nor server-side apply yet).
+   */
+  public static ApiException unsupportedMediaType(ApiResource resource) {
+    String accepted = resource.crd()
+        ? "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+        : "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, "
+            + "application/apply-patch+yaml";
+    return new ApiException(new Status(415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: " + accepted,
+        Status.Details.NONE));
+  }
 }

@@ -1,5 +1,7 @@
 package io.podnet.apiserver.http;
 
+import io.podnet.apiserver.api.Patches;
+
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
@@ -386,14 +388,7 @@ public final class ApiHttpServer implements AutoCloseable {
       default:
         break;
     }
-    String accepted = resource.crd()
-        ? "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
-        : "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, "
-            + "application/apply-patch+yaml";
-    // podnet does not implement JSON patch (RFC 6902) nor server-side apply yet.
-    throw new ApiException(new Status(415, "UnsupportedMediaType",
-        "the body of the request was in an unknown format - accepted media types include: " + accepted,
-        Status.Details.NONE));
+    throw Patches.unsupportedMediaType(resource);
   }
 
   // ================================================================== list and watch
