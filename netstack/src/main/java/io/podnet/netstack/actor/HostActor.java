@@ -51,6 +51,9 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
 
   private record LinkAttached(String dev, SegmentActor.Attached attached) implements Command {}
 
+  /** A message for the extension, wrapped by one of its adapters. */
+  private record ExtensionMessage(Object message) implements Command {}
+
   private enum Tick implements Command { INSTANCE }
 
   private record Running(Tool tool, ToolContext ctx) {}
@@ -65,6 +68,9 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
   private final TimerScheduler<Command> scheduler;
   private final LabClock clock;
   private final Map<String, ToolFactory> tools;
+  private final HostExtension extension;
+  private final Map<String, ActorRef<SegmentActor.Command>> attachedTo = new HashMap<>();
+  private java.util.function.Function<String, io.podnet.proto.packet.Ipv4Address> dns = n -> null;
   private final Map<String, ActorRef<Frame>> uplinks = new HashMap<>();
   private final Map<String, Running> running = new HashMap<>();
   private final ActorRef<Frame> inbox;
@@ -79,15 +85,24 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
    */
   public static Behavior<Command> create(HostConfig config, Map<String, ActorRef<SegmentActor.Command>> segments,
       Map<String, ToolFactory> tools) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new HostActor(ctx, t, config, segments, tools)));
+    return create(config, segments, tools, null);
+  }
+
+  /** A host with an {@code extension} (a node's agents) running on its thread; null for none. */
+  public static Behavior<Command> create(HostConfig config, Map<String, ActorRef<SegmentActor.Command>> segments,
+      Map<String, ToolFactory> tools, HostExtension extension) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new HostActor(ctx, t, config, segments, tools,
+        extension)));
   }
 
   private HostActor(ActorContext<Command> ctx, TimerScheduler<Command> scheduler, HostConfig config,
-      Map<String, ActorRef<SegmentActor.Command>> segments, Map<String, ToolFactory> tools) throws Exception {
+      Map<String, ActorRef<SegmentActor.Command>> segments, Map<String, ToolFactory> tools,
+      HostExtension extension) throws Exception {
     super(ctx);
     this.config = config;
     this.scheduler = scheduler;
-    this.tools = Map.copyOf(tools);
+    this.tools = new HashMap<>(tools);
+    this.extension = extension;
     this.clock = LabClock.get(ctx.getSystem());
     HostStack stack = HostSetup.build(config);
     this.timers = new TimerQueue(clock.nowMicros());
@@ -99,9 +114,84 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
     this.inbox = ctx.messageAdapter(Frame.class, FrameIn::new);
     // One ask per link: a message adapter is one per message class, so with two links the
     // second adapter would replace the first and both replies would name the same device.
-    segments.forEach((dev, seg) -> ctx.ask(SegmentActor.Attached.class, seg, ATTACH_TIMEOUT,
+    segments.forEach(this::attach);
+    if (extension != null) {
+      step(() -> extension.start(new ExtensionContext()));
+    }
+  }
+
+  private void attach(String dev, ActorRef<SegmentActor.Command> seg) {
+    attachedTo.put(dev, seg);
+    getContext().ask(SegmentActor.Attached.class, seg, ATTACH_TIMEOUT,
         replyTo -> new SegmentActor.Attach(config.name(), dev, inbox, replyTo),
-        (attached, failure) -> new LinkAttached(dev, attached)));
+        (attached, failure) -> new LinkAttached(dev, attached));
+  }
+
+  private final class ExtensionContext implements HostExtension.Context {
+    @Override
+    public String hostName() {
+      return config.name();
+    }
+
+    @Override
+    public HostCore core() {
+      return core;
+    }
+
+    @Override
+    public TcpLayer tcp() {
+      return tcp;
+    }
+
+    @Override
+    public org.apache.pekko.actor.typed.ActorSystem<?> system() {
+      return getContext().getSystem();
+    }
+
+    @Override
+    public ActorRef<Command> self() {
+      return getContext().getSelf();
+    }
+
+    @Override
+    public <T> ActorRef<T> adapter(Class<T> type) {
+      return getContext().messageAdapter(type, ExtensionMessage::new);
+    }
+
+    @Override
+    public <T> ActorRef<T> spawn(Behavior<T> behavior, String name) {
+      return getContext().spawn(behavior, name);
+    }
+
+    @Override
+    public void stop(ActorRef<?> child) {
+      getContext().stop(child);
+    }
+
+    @Override
+    public void addTool(String name, ToolFactory factory) {
+      tools.put(name, factory);
+    }
+
+    @Override
+    public void attachLink(String dev, ActorRef<SegmentActor.Command> segment) {
+      attach(dev, segment);
+    }
+
+    @Override
+    public void detachLink(String dev) {
+      ActorRef<SegmentActor.Command> seg = attachedTo.remove(dev);
+      uplinks.remove(dev);
+      unattached.remove(dev);
+      if (seg != null) {
+        seg.tell(new SegmentActor.Detach(config.name(), dev));
+      }
+    }
+
+    @Override
+    public void setResolver(java.util.function.Function<String, io.podnet.proto.packet.Ipv4Address> resolver) {
+      dns = resolver;
+    }
   }
 
   @Override
@@ -113,6 +203,13 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
         .onMessage(KillTool.class, this::onKillTool)
         .onMessage(LinkAttached.class, this::onLinkAttached)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onMessage(ExtensionMessage.class, m -> step(() -> extension.onMessage(m.message())))
+        .onSignal(org.apache.pekko.actor.typed.PostStop.class, s -> {
+          if (extension != null) {
+            extension.stop();
+          }
+          return this;
+        })
         .build();
   }
 
@@ -170,6 +267,9 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
   }
 
   private Behavior<Command> onLinkAttached(LinkAttached a) {
+    if (!attachedTo.containsKey(a.dev())) {
+      return this; // detached meanwhile
+    }
     if (a.attached() == null) {
       getContext().getLog().warn("{}: segment of {} did not answer the attach", config.name(), a.dev());
       return this;
@@ -192,7 +292,7 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
         to.tell(new ToolOutput.Exited(r.id(), 127));
         return;
       }
-      ToolContext ctx = new ToolContext(config.name(), core, tcp, config.etcHosts(), r.cwd(), new ToolContext.Sink() {
+      ToolContext ctx = new ToolContext(config.name(), core, tcp, config.etcHosts(), dns, r.cwd(), new ToolContext.Sink() {
         @Override
         public void out(String text) {
           to.tell(new ToolOutput.Stdout(r.id(), text));

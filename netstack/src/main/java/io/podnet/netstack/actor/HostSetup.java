@@ -34,7 +34,11 @@ public final class HostSetup {
     HostStack stack = HostStack.withLoopback();
     for (HostConfig.LinkConfig l : c.links()) {
       String where = "hosts." + c.name() + ".interfaces." + l.name();
-      LinkKind kind = "dummy".equals(l.kind()) ? LinkKind.DUMMY : LinkKind.ETHERNET;
+      LinkKind kind = switch (l.kind() == null ? "" : l.kind()) {
+        case "dummy" -> LinkKind.DUMMY;
+        case "veth" -> LinkKind.VETH;
+        default -> LinkKind.ETHERNET;
+      };
       try {
         stack.addLink(l.name(), kind, MacAddress.parse(l.mac()));
         if (l.mtu() > 0 && l.mtu() != kind.defaultMtu()) {

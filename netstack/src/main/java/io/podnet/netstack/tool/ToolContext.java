@@ -28,6 +28,7 @@ public final class ToolContext {
   private final HostCore core;
   private final TcpLayer tcp;
   private final Map<String, String> etcHosts;
+  private final java.util.function.Function<String, Ipv4Address> dns;
   private final String cwd;
   private final Sink sink;
   private final List<Timers.Timer> timers = new ArrayList<>();
@@ -36,6 +37,13 @@ public final class ToolContext {
 
   public ToolContext(String hostName, HostCore core, TcpLayer tcp, Map<String, String> etcHosts, String cwd,
       Sink sink) {
+    this(hostName, core, tcp, etcHosts, n -> null, cwd, sink);
+  }
+
+  /** With {@code dns}: names neither in /etc/hosts nor the host's own are looked up there (null: unknown). */
+  public ToolContext(String hostName, HostCore core, TcpLayer tcp, Map<String, String> etcHosts,
+      java.util.function.Function<String, Ipv4Address> dns, String cwd, Sink sink) {
+    this.dns = dns;
     this.hostName = hostName;
     this.core = core;
     this.tcp = tcp;
@@ -186,7 +194,7 @@ public final class ToolContext {
         }
       }
     }
-    return null;
+    return dns.apply(name);
   }
 
   /**

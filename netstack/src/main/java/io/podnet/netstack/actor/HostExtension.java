@@ -1,0 +1,69 @@
+package io.podnet.netstack.actor;
+
+import io.podnet.netstack.core.HostCore;
+import io.podnet.netstack.tcp.TcpLayer;
+import io.podnet.netstack.tool.ToolFactory;
+import io.podnet.proto.packet.Ipv4Address;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+
+/**
+ * What runs inside a host actor besides its kernel and tools: the agents of a Kubernetes node
+ * (kubelet, Cilium agent) whose state must live on the host's single thread because they program
+ * its datapath. An extension is called only from the host actor, after the core has been brought
+ * up to the lab clock; the host re-arms its timer after each call, so timers an extension sets on
+ * {@code core().timers()} fire on time.
+ */
+public interface HostExtension {
+
+  /** Called once, when the host actor has built its core, before any frame or tool. */
+  void start(Context ctx);
+
+  /** A message that arrived through one of {@link Context#adapter}'s references. */
+  default void onMessage(Object message) {}
+
+  /** The host actor is stopping. */
+  default void stop() {}
+
+  /** The host, as an extension sees it. */
+  interface Context {
+    String hostName();
+
+    HostCore core();
+
+    TcpLayer tcp();
+
+    ActorSystem<?> system();
+
+    /** This host actor. */
+    ActorRef<HostActor.Command> self();
+
+    /** A reference whose messages reach {@link HostExtension#onMessage} on the host's thread. */
+    <T> ActorRef<T> adapter(Class<T> type);
+
+    /** Spawns a child of the host actor (it stops with the host). */
+    <T> ActorRef<T> spawn(Behavior<T> behavior, String name);
+
+    void stop(ActorRef<?> child);
+
+    /** Adds (or replaces) a tool people can run on this host. */
+    void addTool(String name, ToolFactory factory);
+
+    /**
+     * Attaches the existing link {@code dev} to {@code segment}; frames sent on it meanwhile are
+     * held until the segment confirms, as at start.
+     */
+    void attachLink(String dev, ActorRef<SegmentActor.Command> segment);
+
+    /** Detaches {@code dev} from its segment (the link is about to be deleted). */
+    void detachLink(String dev);
+
+    /**
+     * Names not in /etc/hosts are looked up here ("hosts: files dns"): null means unknown. A node
+     * resolves Service names of its pods this way.
+     */
+    void setResolver(Function<String, Ipv4Address> dns);
+  }
+}
