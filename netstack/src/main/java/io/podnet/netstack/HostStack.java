@@ -97,6 +97,18 @@ public final class HostStack {
     }
   }
 
+  /**
+   * {@code ip link del DEV}: the device goes down (its routes flushed), its addresses and their
+   * local routes go with it, then the device itself.
+   */
+  public void deleteLink(String dev) {
+    Link l = device(dev);
+    setUp(dev, false);
+    main.removeIf(r -> r.oif() == l.index());
+    local.removeIf(r -> r.oif() == l.index());
+    links.remove(l.index());
+  }
+
   // ---------------------------------------------------------------- addresses
 
   /**

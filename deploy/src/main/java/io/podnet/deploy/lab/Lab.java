@@ -72,6 +72,15 @@ public final class Lab implements AutoCloseable {
 
   /** Starts a lab whose plain hosts have {@code extraTools} besides the standard ones (benchmarks). */
   public static Lab start(LabPlan plan, Config config, Map<String, io.podnet.netstack.tool.ToolFactory> extraTools) {
+    return start(plan, config, extraTools, h -> null);
+  }
+
+  /**
+   * Starts a lab whose hosts may run an extension (a node's agents, see {@code LabSession}):
+   * {@code extensions} gives each host's, or null.
+   */
+  public static Lab start(LabPlan plan, Config config, Map<String, io.podnet.netstack.tool.ToolFactory> extraTools,
+      java.util.function.Function<LabPlan.HostPlan, io.podnet.netstack.actor.HostExtension> extensions) {
     Map<String, io.podnet.netstack.tool.ToolFactory> hostTools = new HashMap<>(Tools.standard());
     hostTools.putAll(extraTools);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "podnet-" + plan.spec().name(), config);
@@ -90,7 +99,7 @@ public final class Lab implements AutoCloseable {
         }
       }
       Behavior<HostActor.Command> b = h.spec().kind() == HostKind.ROUTER ? Router.create(h.config(), mine)
-          : HostActor.create(h.config(), mine, hostTools);
+          : HostActor.create(h.config(), mine, hostTools, extensions.apply(h));
       lab.hosts.put(h.spec().name(), system.systemActorOf(b, "host-" + h.spec().name(), Props.empty()));
     }
     lab.awaitAttached(segments, Duration.ofSeconds(10));

@@ -46,7 +46,8 @@ public final class LabSession implements AutoCloseable {
    */
   public static LabSession start(LabPlan plan, LabDir dir, String bindAddress, boolean fresh) {
     long wallClockAtStart = System.currentTimeMillis();
-    Lab lab = Lab.start(plan);
+    Lab lab = Lab.start(plan, Lab.defaultConfig(), java.util.Map.of(),
+        h -> LabKubernetes.agentFor(plan, h, wallClockAtStart));
     try {
       String token = dir.createWithNewToken();
       Path data = dir.path().resolve("data");
@@ -62,7 +63,7 @@ public final class LabSession implements AutoCloseable {
           : labRunner.run(req, signal);
       Tcp.ServerBinding b = ControlServer.bind(lab.system(), bindAddress, 0, token, runner).toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
-      startKubelets(lab, plan, wallClockAtStart);
+      LabKubernetes.bootstrap(lab.system(), plan.spec());
       self[0] = new LabSession(lab, dir, b);
       self[0].api = api;
       Files.writeString(dir.path().resolve("hosts"), String.join("\n", lab.hostNames()) + "\n",

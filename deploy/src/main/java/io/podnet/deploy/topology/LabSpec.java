@@ -10,10 +10,27 @@ import io.podnet.proto.packet.MacAddress;
  * A lab as its topology file describes it: L2 segments, and hosts with their interfaces, addresses
  * and routes. Nothing about a lab is built into podnet: every name and address comes from here.
  */
-public record LabSpec(String name, long seed, String macPrefix, List<SegmentSpec> segments, List<HostSpec> hosts) {
+public record LabSpec(String name, long seed, String macPrefix, List<SegmentSpec> segments, List<HostSpec> hosts,
+    CiliumSpec cilium, List<String> manifests) {
   public LabSpec {
     segments = List.copyOf(segments);
     hosts = List.copyOf(hosts);
+    manifests = List.copyOf(manifests);
+  }
+
+  /** A lab without Kubernetes workloads or a Cilium installation. */
+  public LabSpec(String name, long seed, String macPrefix, List<SegmentSpec> segments, List<HostSpec> hosts) {
+    this(name, seed, macPrefix, segments, hosts, null, List.of());
+  }
+
+  /**
+   * Cilium as {@code helm install cilium cilium/cilium --version VERSION --set ...} installed it:
+   * the {@code --set} arguments (helm's syntax) over the chart's defaults.
+   */
+  public record CiliumSpec(String version, List<String> set) {
+    public CiliumSpec {
+      set = List.copyOf(set);
+    }
   }
 
   public Optional<HostSpec> host(String name) {

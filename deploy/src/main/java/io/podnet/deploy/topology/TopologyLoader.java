@@ -153,7 +153,7 @@ public final class TopologyLoader {
       problem("(file)", "is empty");
       return null;
     }
-    if (!object(root, "(top)", fields("name", "seed", "macPrefix", "segments", "hosts"))) {
+    if (!object(root, "(top)", fields("name", "seed", "macPrefix", "segments", "hosts", "cilium", "manifests"))) {
       return null;
     }
     String name = text(root.get("name"), "name", "", true);
@@ -203,7 +203,63 @@ public final class TopologyLoader {
       hs.fields().forEachRemaining(e -> hosts.add(host(e.getKey(), e.getValue(), segments)));
     }
     checkAddresses(hosts);
-    return new LabSpec(name, seed, oui, List.copyOf(segments.values()), hosts);
+    LabSpec.CiliumSpec cilium = cilium(root.get("cilium"));
+    List<String> manifests = new ArrayList<>();
+    JsonNode ms = root.get("manifests");
+    if (ms != null && !ms.isNull()) {
+      if (!ms.isArray()) {
+        problem("manifests", "expected a list of YAML files (relative to the topology file), found " + kind(ms));
+      } else {
+        for (int i = 0; i < ms.size(); i++) {
+          String f = text(ms.get(i), "manifests[" + i + "]", "", true);
+          if (f.isEmpty()) {
+            continue;
+          }
+          Path base = Path.of(source).toAbsolutePath().getParent();
+          Path file = base == null ? Path.of(f) : base.resolve(f);
+          if (!Files.isRegularFile(file)) {
+            problem("manifests[" + i + "]", "no such file: " + file);
+          }
+          manifests.add(file.toString());
+        }
+      }
+    }
+    if (!manifests.isEmpty() && hosts.stream().noneMatch(h -> h.kind() == LabSpec.HostKind.NODE)) {
+      problem("manifests", "a lab with manifests needs at least one host of kind: node");
+    }
+    return new LabSpec(name, seed, oui, List.copyOf(segments.values()), hosts, cilium, manifests);
+  }
+
+  private LabSpec.CiliumSpec cilium(JsonNode n) {
+    if (n == null || n.isNull() || !object(n, "cilium", fields("version", "set"))) {
+      return null;
+    }
+    String version = text(n.get("version"), "cilium.version", "1.18.0", false);
+    List<String> set = new ArrayList<>();
+    JsonNode s = n.get("set");
+    if (s != null && !s.isNull()) {
+      if (!s.isArray()) {
+        problem("cilium.set", "expected a list of helm --set arguments (key=value), found " + kind(s));
+        return null;
+      }
+      java.util.Map<String, Object> tree = new java.util.LinkedHashMap<>();
+      for (int i = 0; i < s.size(); i++) {
+        String arg = text(s.get(i), "cilium.set[" + i + "]", "", true);
+        try {
+          io.podnet.node.cilium.HelmSetParser.parseInto(arg, tree);
+          set.add(arg);
+        } catch (io.podnet.node.cilium.HelmException e) {
+          problem("cilium.set[" + i + "]", e.getMessage());
+        }
+      }
+      try {
+        io.podnet.node.cilium.CiliumChart.render(io.podnet.node.cilium.CiliumChart.defaults()
+            .overlay(io.podnet.node.cilium.HelmValues.of(tree)));
+      } catch (io.podnet.node.cilium.HelmException e) {
+        problem("cilium.set", e.getMessage());
+      }
+    }
+    return new LabSpec.CiliumSpec(version, set);
   }
 
   private HostSpec host(String name, JsonNode n, Map<String, SegmentSpec> segments) {

@@ -159,6 +159,14 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
     }
 
     @Override
+    public <Q, R> void ask(Class<R> replyType, org.apache.pekko.actor.typed.RecipientRef<Q> target,
+        Duration timeout, java.util.function.Function<ActorRef<R>, Q> request,
+        java.util.function.BiFunction<R, Throwable, Object> onReply) {
+      getContext().ask(replyType, target, timeout, request::apply,
+          (reply, failure) -> new ExtensionMessage(onReply.apply(reply, failure)));
+    }
+
+    @Override
     public <T> ActorRef<T> spawn(Behavior<T> behavior, String name) {
       return getContext().spawn(behavior, name);
     }

@@ -43,6 +43,14 @@ public interface HostExtension {
     /** A reference whose messages reach {@link HostExtension#onMessage} on the host's thread. */
     <T> ActorRef<T> adapter(Class<T> type);
 
+    /**
+     * Asks {@code target}; the reply (or the failure: a timeout) mapped by {@code onReply} reaches
+     * {@link HostExtension#onMessage} on the host's thread.
+     */
+    <Q, R> void ask(Class<R> replyType, org.apache.pekko.actor.typed.RecipientRef<Q> target,
+        java.time.Duration timeout, java.util.function.Function<ActorRef<R>, Q> request,
+        java.util.function.BiFunction<R, Throwable, Object> onReply);
+
     /** Spawns a child of the host actor (it stops with the host). */
     <T> ActorRef<T> spawn(Behavior<T> behavior, String name);
 

@@ -41,6 +41,11 @@ public final class LinkTable {
     byIndex.put(link.index(), link);
   }
 
+  /** Removes the link with {@code index} (its index is never reused, as in the kernel). */
+  public void remove(int index) {
+    byIndex.remove(index);
+  }
+
   public Optional<Link> byName(String name) {
     for (Link l : byIndex.values()) {
       if (l.name().equals(name) || l.altNames().contains(name)) {

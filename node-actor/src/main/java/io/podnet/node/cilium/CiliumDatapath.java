@@ -94,6 +94,7 @@ public final class CiliumDatapath {
     }
   };
   private final List<HostCore.Registration> attached = new ArrayList<>();
+  private final Map<Ipv4Address, HostCore.Registration> endpointHooks = new HashMap<>();
 
   /**
    * @param nodeName this node
@@ -139,7 +140,9 @@ public final class CiliumDatapath {
       attached.add(core.attach(dev, DatapathProgram.Hook.EGRESS, this::toNetdev));
     }
     for (LocalEndpoint ep : local.values()) {
-      attached.add(core.attach(ep.lxc(), DatapathProgram.Hook.INGRESS, p -> fromContainer(p, ep)));
+      HostCore.Registration r = core.attach(ep.lxc(), DatapathProgram.Hook.INGRESS, p -> fromContainer(p, ep));
+      attached.add(r);
+      endpointHooks.put(ep.info().ip(), r);
     }
   }
 
@@ -147,6 +150,7 @@ public final class CiliumDatapath {
   public void uninstall() {
     attached.forEach(HostCore.Registration::cancel);
     attached.clear();
+    endpointHooks.clear();
     if (config.tunneling()) {
       core.removeTunnelDevice(config.tunnelDevice());
     }
@@ -173,7 +177,19 @@ public final class CiliumDatapath {
   public void addLocalEndpoint(LocalEndpoint ep) {
     local.put(ep.info().ip(), ep);
     endpoints.put(ep.info().ip(), ep.info());
-    attached.add(core.attach(ep.lxc(), DatapathProgram.Hook.INGRESS, p -> fromContainer(p, ep)));
+    HostCore.Registration r = core.attach(ep.lxc(), DatapathProgram.Hook.INGRESS, p -> fromContainer(p, ep));
+    attached.add(r);
+    endpointHooks.put(ep.info().ip(), r);
+  }
+
+  /** A local endpoint gone (its pod deleted, or its identity changed): its program detached. */
+  public void removeLocalEndpoint(Ipv4Address ip) {
+    local.remove(ip);
+    HostCore.Registration r = endpointHooks.remove(ip);
+    if (r != null) {
+      r.cancel();
+      attached.remove(r);
+    }
   }
 
   public void setServices(Collection<ServiceTable.Frontend> services) {

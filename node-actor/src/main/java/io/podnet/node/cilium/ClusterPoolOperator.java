@@ -41,6 +41,21 @@ public final class ClusterPoolOperator {
     throw new IpamException(CidrSet.NO_CIDRS_REMAINING);
   }
 
+  /** A node that already has {@code block} (the operator restarted): keep it allocated to that node. */
+  public void restore(String nodeName, Ipv4Prefix block) throws IpamException {
+    if (block.equals(byNode.get(nodeName))) {
+      return;
+    }
+    for (CidrSet s : sets) {
+      if (s.cluster().contains(block.address())) {
+        s.occupy(block);
+        byNode.put(nodeName, block);
+        return;
+      }
+    }
+    throw new IpamException("podCIDR " + block + " of node " + nodeName + " is in no cluster CIDR");
+  }
+
   /** A node deleted: its podCIDR goes back to the pool. */
   public boolean release(String nodeName) throws IpamException {
     Ipv4Prefix p = byNode.remove(nodeName);

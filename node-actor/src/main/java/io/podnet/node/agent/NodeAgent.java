@@ -1,0 +1,900 @@
+package io.podnet.node.agent;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.podnet.netstack.actor.HostActor;
+import io.podnet.netstack.actor.HostConfig;
+import io.podnet.netstack.actor.HostExtension;
+import io.podnet.netstack.actor.HostKeys;
+import io.podnet.netstack.actor.SegmentActor;
+import io.podnet.netstack.actor.ToolOutput;
+import io.podnet.netstack.ip.Ipv4Prefix;
+import io.podnet.netstack.link.IfAddress;
+import io.podnet.netstack.link.LinkKind;
+import io.podnet.netstack.tool.ToolFactory;
+import io.podnet.netstack.tool.Tools;
+import io.podnet.node.api.KubeClient;
+import io.podnet.node.api.KubeResource;
+import io.podnet.node.cilium.AgentConfig;
+import io.podnet.node.cilium.AgentConfigException;
+import io.podnet.node.cilium.CiliumDatapath;
+import io.podnet.node.cilium.CiliumNodeInfo;
+import io.podnet.node.cilium.EndpointInfo;
+import io.podnet.node.cilium.HostScopeIpam;
+import io.podnet.node.cilium.IpCache;
+import io.podnet.node.cilium.IpCacheEntry;
+import io.podnet.node.cilium.IpamException;
+import io.podnet.node.cilium.NodeDatapath;
+import io.podnet.node.cilium.RoutePlan;
+import io.podnet.node.cilium.SecurityLabels;
+import io.podnet.node.cilium.ServiceTable;
+import io.podnet.node.cilium.hubble.FlowRing;
+import io.podnet.node.kubelet.Kubelet;
+import io.podnet.proto.api.ApiWatchEvent;
+import io.podnet.proto.api.PatchType;
+import io.podnet.proto.packet.Ipv4Address;
+import io.podnet.proto.packet.MacAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+/**
+ * A Kubernetes node's agents, running on the node's host thread (a {@link HostExtension}): the
+ * kubelet (Node registration and lease, as {@link Kubelet}; the pods bound to the node, each a child
+ * host actor with its own stack behind a veth pair whose node end is an {@code lxc} device) and
+ * the Cilium agent (its CiliumNode, the podCIDR the operator gives it, the router IP on cilium_host,
+ * endpoint IPs from the podCIDR, security identities as CiliumIdentity objects, CiliumEndpoints,
+ * routes, the ipcache, services and the BPF programs of {@link CiliumDatapath}), all driven by
+ * watches on the API server. The agent reads the cilium-config ConfigMap when it starts and
+ * restarts (re-plumbs the datapath) when it changes, as the DaemonSet's rollout would.
+ */
+public final class NodeAgent implements HostExtension {
+  /** A watch event, tagged with the watch it belongs to (local only). */
+  private record Tagged(String watch, KubeClient.Event event) implements NoSerializationVerificationNeeded {}
+
+  private record Replied(Consumer<KubeClient.Result> then, KubeClient.Result result)
+      implements NoSerializationVerificationNeeded {}
+
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss'Z'")
+      .withZone(ZoneOffset.UTC);
+
+  /** What the lab knows about the node. */
+  public record Settings(String nodeName, Ipv4Address internalIp, List<String> nativeDevices,
+      Map<String, String> labels, long wallClockAtStart, long seed) {
+    public Settings {
+      nativeDevices = List.copyOf(nativeDevices);
+      labels = Map.copyOf(labels);
+    }
+  }
+
+  private final Settings settings;
+  private final SplittableRandom random;
+  private Context ctx;
+  private ActorRef<KubeClient.Command> client;
+  private ActorRef<Tagged> events;
+
+  // Cilium agent state
+  private Map<String, String> configData;
+  private AgentConfig config;
+  private Ipv4Prefix podCidr;
+  private HostScopeIpam ipam;
+  private Ipv4Address routerIp;
+  private boolean routerIpPublished;
+  private NodeDatapath nodeDatapath;
+  private CiliumDatapath datapath;
+  private final FlowRing ring = new FlowRing(FlowRing.DEFAULT_CAPACITY);
+  private final Map<String, Struct> ciliumNodes = new TreeMap<>();
+  private final Map<String, EndpointInfo> ciliumEndpoints = new TreeMap<>();
+  /** Identity key (labels) -> resourceVersion -> id: the lowest resourceVersion wins. */
+  private final Map<String, TreeMap<Long, Integer>> identities = new HashMap<>();
+  private final Set<String> identityCreates = new HashSet<>();
+  private final Map<String, Struct> services = new TreeMap<>();
+  private final Map<String, Struct> endpoints = new TreeMap<>();
+  private final Map<String, Ipv4Address> serviceIps = new java.util.concurrent.ConcurrentHashMap<>();
+
+  // kubelet state
+  private final Map<String, PodRun> pods = new LinkedHashMap<>();
+
+  /** One pod on this node. */
+  private final class PodRun {
+    final String namespace;
+    final String name;
+    Struct object;
+    boolean hostNetwork;
+    Ipv4Address ip;
+    String lxc;
+    MacAddress podMac;
+    ActorRef<SegmentActor.Command> veth;
+    ActorRef<HostActor.Command> host;
+    SecurityLabels labels;
+    int identity;
+    boolean statusWritten;
+    boolean endpointWritten;
+    int endpointId;
+
+    PodRun(String namespace, String name) {
+      this.namespace = namespace;
+      this.name = name;
+    }
+
+    String key() {
+      return namespace + "/" + name;
+    }
+  }
+
+  public NodeAgent(Settings settings) {
+    this.settings = settings;
+    this.random = new SplittableRandom(settings.seed());
+  }
+
+  /** The node's flow ring (hubble). */
+  public FlowRing flows() {
+    return ring;
+  }
+
+  @Override
+  public void start(Context c) {
+    this.ctx = c;
+    client = c.spawn(KubeClient.create(), "kube-client");
+    events = c.adapter(Tagged.class);
+
+    c.spawn(Kubelet.create(settings.nodeName(), settings.internalIp().toString(), settings.labels(),
+        settings.wallClockAtStart()), "kubelet");
+    c.setResolver(this::resolveFromNode);
+    call(KubeClient.Request.create(KubeResource.CILIUM_NODES, Json.parse("{\"apiVersion\":\"cilium.io/v2\","
+        + "\"kind\":\"CiliumNode\",\"metadata\":{\"name\":" + Json.q(settings.nodeName()) + ",\"labels\":"
+        + Json.object(new TreeMap<>(settings.labels())) + "},\"spec\":{\"addresses\":[{\"ip\":"
+        + Json.q(settings.internalIp().toString()) + ",\"type\":\"InternalIP\"}]}}")), r -> {
+          if (!r.ok() && r.code() != 409) {
+            warn("cannot create CiliumNode: " + r.code() + " " + r.message());
+          }
+        });
+    watch("config", KubeClient.Request.watchOne(KubeResource.CONFIG_MAPS, "kube-system", "cilium-config", ""));
+    watch("ciliumnodes", KubeClient.Request.watch(KubeResource.CILIUM_NODES, "", "", "", ""));
+    watch("identities", KubeClient.Request.watch(KubeResource.CILIUM_IDENTITIES, "", "", "", ""));
+    watch("endpoints", KubeClient.Request.watch(KubeResource.CILIUM_ENDPOINTS, "", "", "", ""));
+    watch("services", KubeClient.Request.watch(KubeResource.SERVICES, "", "", "", ""));
+    watch("svc-endpoints", KubeClient.Request.watch(KubeResource.ENDPOINTS, "", "", "", ""));
+    watch("pods", KubeClient.Request.watch(KubeResource.PODS, "", "", "spec.nodeName=" + settings.nodeName(), ""));
+  }
+
+  // ============================================================ API plumbing
+
+  private void watch(String tag, KubeClient.Request r) {
+    ActorRef<KubeClient.Event> relay = ctx.spawn(Behaviors.receive(KubeClient.Event.class)
+        .onAnyMessage(e -> {
+          events.tell(new Tagged(tag, e));
+          return Behaviors.same();
+        }).build(), "watch-" + tag);
+    ctx.ask(KubeClient.Result.class, client, Duration.ofSeconds(30), reply -> new KubeClient.Watch(r, relay, reply),
+        (res, failure) -> new Replied(result -> {
+          if (!result.ok()) {
+            warn("watch " + tag + " failed (" + result.code() + "): " + result.message());
+          }
+        }, res != null ? res : new KubeClient.Result(0, 504, Struct.getDefaultInstance())));
+  }
+
+  private void call(KubeClient.Request r, Consumer<KubeClient.Result> then) {
+    ctx.ask(KubeClient.Result.class, client, Duration.ofSeconds(30), reply -> new KubeClient.Call(r, reply),
+        (res, failure) -> new Replied(then, res != null ? res : new KubeClient.Result(0, 504,
+            Struct.getDefaultInstance())));
+  }
+
+  private void warn(String s) {
+    ctx.system().log().warn("{}: {}", settings.nodeName(), s);
+  }
+
+  @Override
+  public void onMessage(Object message) {
+    if (message instanceof Replied r) {
+      r.then().accept(r.result());
+    } else if (message instanceof Tagged t) {
+      onEvent(t.watch(), t.event());
+    }
+  }
+
+  private void onEvent(String watch, KubeClient.Event e) {
+    if (e.type() == ApiWatchEvent.Type.ERROR) {
+      warn("watch " + watch + " ended: " + Json.str(e.object(), "message"));
+      return;
+    }
+    boolean deleted = e.type() == ApiWatchEvent.Type.DELETED;
+    Struct o = e.object();
+    String key = Json.str(o, "metadata.namespace") + "/" + Json.str(o, "metadata.name");
+    switch (watch) {
+      case "config" -> onConfig(deleted ? null : Json.strings(o, "data"));
+      case "ciliumnodes" -> {
+        if (deleted) {
+          ciliumNodes.remove(Json.str(o, "metadata.name"));
+        } else {
+          ciliumNodes.put(Json.str(o, "metadata.name"), o);
+        }
+        onOwnNode();
+        refresh();
+      }
+      case "identities" -> onIdentity(o, deleted);
+      case "endpoints" -> {
+        if (deleted) {
+          ciliumEndpoints.remove(key);
+        } else {
+          EndpointInfo info = endpointOf(o);
+          if (info != null) {
+            ciliumEndpoints.put(key, info);
+          }
+        }
+        refresh();
+      }
+      case "services" -> {
+        if (deleted) {
+          services.remove(key);
+        } else {
+          services.put(key, o);
+        }
+        refreshServices();
+      }
+      case "svc-endpoints" -> {
+        if (deleted) {
+          endpoints.remove(key);
+        } else {
+          endpoints.put(key, o);
+        }
+        refreshServices();
+      }
+      case "pods" -> onPod(o, deleted);
+      default -> { }
+    }
+  }
+
+  // ============================================================ the Cilium agent
+
+  private void onConfig(Map<String, String> data) {
+    if (data == null || data.equals(configData)) {
+      return;
+    }
+    AgentConfig next;
+    try {
+      next = AgentConfig.fromConfigMap(data);
+    } catch (AgentConfigException ex) {
+      warn("cilium-config: " + ex.getMessage() + "; the agent keeps its configuration");
+      return;
+    }
+    configData = data;
+    boolean restart = config != null;
+    config = next;
+    if (restart) {
+      // The agent restarts with the new configuration: programs detached, devices and routes
+      // made to match, programs and endpoints installed again.
+      if (datapath != null) {
+        datapath.uninstall();
+        datapath = null;
+      }
+    }
+    bringUp();
+  }
+
+  private void onOwnNode() {
+    Struct self = ciliumNodes.get(settings.nodeName());
+    if (self == null || ipam != null) {
+      return;
+    }
+    List<Value> cidrs = Json.list(self, "spec.ipam.podCIDRs");
+    if (cidrs.isEmpty()) {
+      return;
+    }
+    podCidr = Ipv4Prefix.parse(cidrs.get(0).getStringValue());
+    ipam = new HostScopeIpam(podCidr, random.split());
+    // A restarted agent keeps the router IP its CiliumNode announces.
+    for (Struct a : Json.structs(self, "spec.addresses")) {
+      if ("CiliumInternalIP".equals(Json.str(a, "type"))) {
+        Ipv4Address ip = Ipv4Address.parse(Json.str(a, "ip"));
+        if (podCidr.contains(ip)) {
+          try {
+            ipam.allocate(ip, "router");
+            routerIp = ip;
+            routerIpPublished = true;
+          } catch (IpamException ex) {
+            warn("router IP " + ip + ": " + ex.getMessage());
+          }
+        }
+      }
+    }
+    if (routerIp == null) {
+      try {
+        routerIp = ipam.allocateNext("router");
+      } catch (IpamException ex) {
+        warn("cannot allocate the router IP: " + ex.getMessage());
+        return;
+      }
+    }
+    if (!routerIpPublished) {
+      routerIpPublished = true;
+      call(KubeClient.Request.patch(KubeResource.CILIUM_NODES, "", settings.nodeName(), PatchType.MERGE,
+          Json.parse("{\"spec\":{\"addresses\":[{\"ip\":" + Json.q(settings.internalIp().toString())
+              + ",\"type\":\"InternalIP\"},{\"ip\":" + Json.q(routerIp.toString())
+              + ",\"type\":\"CiliumInternalIP\"}],\"ipam\":{\"podCIDRs\":[" + Json.q(podCidr.toString())
+              + "]}}}")), r -> {
+                if (!r.ok()) {
+                  warn("cannot publish the router IP: " + r.code() + " " + r.message());
+                }
+              });
+    }
+    bringUp();
+  }
+
+  /** With a configuration and a router IP: devices, programs, endpoints; then the pods that waited. */
+  private void bringUp() {
+    if (config == null || routerIp == null) {
+      return;
+    }
+    if (nodeDatapath == null) {
+      nodeDatapath = new NodeDatapath(ctx.core().stack(), random.split());
+    }
+    nodeDatapath.ensureDevices(routerIp, config);
+    CiliumNodeInfo self = new CiliumNodeInfo(settings.nodeName(), settings.internalIp(), podCidr, routerIp);
+    if (datapath == null) {
+      ctx.core().setForwarding(true);
+      datapath = new CiliumDatapath(settings.nodeName(), ctx.core(), config, self, settings.nativeDevices(),
+          random.split(), ring);
+      datapath.install();
+      for (PodRun p : pods.values()) {
+        if (p.host != null && p.identity != 0) {
+          datapath.addLocalEndpoint(new CiliumDatapath.LocalEndpoint(infoOf(p), p.lxc, p.podMac));
+        }
+      }
+    }
+    refresh();
+    refreshServices();
+    for (PodRun p : List.copyOf(pods.values())) {
+      advance(p);
+    }
+  }
+
+  private List<CiliumNodeInfo> nodeInfos() {
+    List<CiliumNodeInfo> out = new ArrayList<>();
+    for (Struct n : ciliumNodes.values()) {
+      Ipv4Address internal = null;
+      Ipv4Address router = null;
+      for (Struct a : Json.structs(n, "spec.addresses")) {
+        try {
+          if ("InternalIP".equals(Json.str(a, "type"))) {
+            internal = Ipv4Address.parse(Json.str(a, "ip"));
+          } else if ("CiliumInternalIP".equals(Json.str(a, "type"))) {
+            router = Ipv4Address.parse(Json.str(a, "ip"));
+          }
+        } catch (IllegalArgumentException ignored) {
+          // not IPv4
+        }
+      }
+      List<Value> cidrs = Json.list(n, "spec.ipam.podCIDRs");
+      if (internal == null || router == null || cidrs.isEmpty()) {
+        continue;
+      }
+      try {
+        out.add(new CiliumNodeInfo(Json.str(n, "metadata.name"), internal, Ipv4Prefix.parse(cidrs.get(0)
+            .getStringValue()), router));
+      } catch (IllegalArgumentException ex) {
+        warn("CiliumNode " + Json.str(n, "metadata.name") + ": " + ex.getMessage());
+      }
+    }
+    return out;
+  }
+
+  /** Routes and the ipcache follow the cluster's nodes and endpoints. */
+  private void refresh() {
+    if (datapath == null) {
+      return;
+    }
+    List<CiliumNodeInfo> nodes = nodeInfos();
+    if (nodes.stream().anyMatch(n -> n.name().equals(settings.nodeName()))) {
+      RoutePlan plan = nodeDatapath.reconcile(settings.nodeName(), nodes, config);
+      for (RoutePlan.DirectRouteFailure f : plan.failures()) {
+        warn(f.logLine());
+      }
+    }
+    List<EndpointInfo> eps = allEndpoints();
+    List<Ipv4Address> addrs = new ArrayList<>();
+    ctx.core().stack().links().all().forEach(l -> {
+      if (!l.isLoopback()) {
+        l.addresses().forEach(a -> addrs.add(a.local()));
+      }
+    });
+    datapath.setIpCache(IpCache.build(settings.nodeName(), addrs, nodes, eps, config));
+    datapath.setEndpoints(eps);
+  }
+
+  private List<EndpointInfo> allEndpoints() {
+    Map<String, EndpointInfo> all = new TreeMap<>(ciliumEndpoints);
+    for (PodRun p : pods.values()) {
+      if (p.ip != null && p.identity != 0 && !p.hostNetwork) {
+        all.put(p.key(), infoOf(p));
+      }
+    }
+    return new ArrayList<>(all.values());
+  }
+
+  private EndpointInfo infoOf(PodRun p) {
+    return new EndpointInfo(p.namespace, p.name, p.ip, p.identity, settings.nodeName());
+  }
+
+  private EndpointInfo endpointOf(Struct cep) {
+    try {
+      String ip = "";
+      for (Struct a : Json.structs(cep, "status.networking.addressing")) {
+        ip = Json.str(a, "ipv4");
+      }
+      String nodeIp = Json.str(cep, "status.networking.node");
+      String nodeName = "";
+      for (CiliumNodeInfo n : nodeInfos()) {
+        if (n.internalIp().toString().equals(nodeIp)) {
+          nodeName = n.name();
+        }
+      }
+      if (nodeName.isEmpty()) {
+        for (Map.Entry<String, Struct> n : ciliumNodes.entrySet()) {
+          for (Struct a : Json.structs(n.getValue(), "spec.addresses")) {
+            if (nodeIp.equals(Json.str(a, "ip"))) {
+              nodeName = n.getKey();
+            }
+          }
+        }
+      }
+      int id = (int) Double.parseDouble(Json.str(cep, "status.identity.id"));
+      return new EndpointInfo(Json.str(cep, "metadata.namespace"), Json.str(cep, "metadata.name"),
+          Ipv4Address.parse(ip), id, nodeName);
+    } catch (RuntimeException ex) {
+      return null;
+    }
+  }
+
+  private void refreshServices() {
+    serviceIps.clear();
+    List<ServiceTable.Frontend> fronts = new ArrayList<>();
+    for (Map.Entry<String, Struct> e : services.entrySet()) {
+      Struct svc = e.getValue();
+      String ns = Json.str(svc, "metadata.namespace");
+      String name = Json.str(svc, "metadata.name");
+      String clusterIp = Json.str(svc, "spec.clusterIP");
+      String type = Json.str(svc, "spec.type");
+      Ipv4Address cip = null;
+      try {
+        cip = clusterIp.isEmpty() || clusterIp.equals("None") ? null : Ipv4Address.parse(clusterIp);
+      } catch (IllegalArgumentException ignored) {
+        // headless or IPv6
+      }
+      if (cip != null) {
+        serviceIps.put(name + "." + ns, cip);
+      }
+      Struct ep = endpoints.get(e.getKey());
+      for (Struct port : Json.structs(svc, "spec.ports")) {
+        int proto = "UDP".equals(Json.str(port, "protocol")) ? 17 : 6;
+        int portNo = Integer.parseInt(Json.str(port, "port"));
+        List<ServiceTable.Backend> backends = backendsOf(ep, Json.str(port, "name"), proto);
+        if (cip != null) {
+          fronts.add(new ServiceTable.Frontend(ns, name, "ClusterIP", cip, portNo, proto, backends));
+        }
+        String nodePort = Json.str(port, "nodePort");
+        if (!nodePort.isEmpty() && (type.equals("NodePort") || type.equals("LoadBalancer"))) {
+          fronts.add(new ServiceTable.Frontend(ns, name, "NodePort", settings.internalIp(),
+              Integer.parseInt(nodePort), proto, backends));
+        }
+        if (type.equals("LoadBalancer")) {
+          for (Struct ing : Json.structs(svc, "status.loadBalancer.ingress")) {
+            try {
+              fronts.add(new ServiceTable.Frontend(ns, name, "LoadBalancer", Ipv4Address.parse(Json.str(ing, "ip")),
+                  portNo, proto, backends));
+            } catch (IllegalArgumentException ignored) {
+              // a hostname ingress
+            }
+          }
+        }
+      }
+    }
+    if (datapath != null) {
+      datapath.setServices(fronts);
+    }
+  }
+
+  private static List<ServiceTable.Backend> backendsOf(Struct ep, String portName, int proto) {
+    List<ServiceTable.Backend> out = new ArrayList<>();
+    if (ep == null) {
+      return out;
+    }
+    for (Struct subset : Json.structs(ep, "subsets")) {
+      int port = -1;
+      for (Struct p : Json.structs(subset, "ports")) {
+        int pp = "UDP".equals(Json.str(p, "protocol")) ? 17 : 6;
+        if (pp == proto && (portName.isEmpty() || portName.equals(Json.str(p, "name")))) {
+          port = Integer.parseInt(Json.str(p, "port"));
+        }
+      }
+      if (port < 0) {
+        continue;
+      }
+      for (Struct a : Json.structs(subset, "addresses")) {
+        try {
+          out.add(new ServiceTable.Backend(Ipv4Address.parse(Json.str(a, "ip")), port));
+        } catch (IllegalArgumentException ignored) {
+          // IPv6
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Service names as the cluster DNS answers them, with the pod's namespace as the search domain. */
+  Ipv4Address resolveService(String name, String namespace) {
+    String n = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+    for (String suffix : List.of(".svc.cluster.local", ".svc")) {
+      if (n.endsWith(suffix)) {
+        n = n.substring(0, n.length() - suffix.length());
+      }
+    }
+    Ipv4Address ip = n.contains(".") ? serviceIps.get(n) : null;
+    return ip != null ? ip : serviceIps.get(n + "." + namespace);
+  }
+
+  private Ipv4Address resolveFromNode(String name) {
+    // The node's resolver (systemd-resolved) does not search cluster domains: only FQDNs.
+    return name.endsWith(".svc.cluster.local") || name.endsWith(".svc.cluster.local.")
+        ? resolveService(name, "default") : null;
+  }
+
+  // ============================================================ identities
+
+  private void onIdentity(Struct o, boolean deleted) {
+    int id;
+    try {
+      id = Integer.parseInt(Json.str(o, "metadata.name"));
+    } catch (NumberFormatException ex) {
+      return;
+    }
+    List<String> labels = new ArrayList<>();
+    Json.strings(o, "security-labels").forEach((k, v) -> labels.add(k + "=" + v));
+    String key = String.join(",", new java.util.TreeSet<>(labels));
+    long rv = Long.parseLong(Json.str(o, "metadata.resourceVersion").isEmpty() ? "0"
+        : Json.str(o, "metadata.resourceVersion"));
+    TreeMap<Long, Integer> ids = identities.computeIfAbsent(key, k -> new TreeMap<>());
+    ids.values().remove(id);
+    if (!deleted) {
+      ids.put(rv, id);
+    }
+    reconcileIdentities();
+  }
+
+  private static String keyOf(SecurityLabels l) {
+    return String.join(",", new java.util.TreeSet<>(l.labels()));
+  }
+
+  /** Local endpoints follow the canonical (first created) identity of their labels. */
+  private void reconcileIdentities() {
+    for (PodRun p : List.copyOf(pods.values())) {
+      if (p.labels == null) {
+        continue;
+      }
+      TreeMap<Long, Integer> ids = identities.get(keyOf(p.labels));
+      if (ids == null || ids.isEmpty()) {
+        continue;
+      }
+      int canonical = ids.firstEntry().getValue();
+      if (p.identity != canonical) {
+        int old = p.identity;
+        p.identity = canonical;
+        p.endpointWritten = false;
+        if (old != 0 && p.host != null && datapath != null) {
+          datapath.removeLocalEndpoint(p.ip);
+          datapath.addLocalEndpoint(new CiliumDatapath.LocalEndpoint(infoOf(p), p.lxc, p.podMac));
+        }
+        advance(p);
+      }
+    }
+    refresh();
+  }
+
+  private void ensureIdentity(PodRun p) {
+    String key = keyOf(p.labels);
+    TreeMap<Long, Integer> ids = identities.get(key);
+    if (ids != null && !ids.isEmpty()) {
+      p.identity = ids.firstEntry().getValue();
+      return;
+    }
+    if (!identityCreates.add(key)) {
+      return;
+    }
+    Set<Integer> used = new HashSet<>();
+    identities.values().forEach(m -> used.addAll(m.values()));
+    int id;
+    do {
+      id = 256 + random.nextInt(65535 - 256 + 1);
+    } while (used.contains(id));
+    Map<String, String> sec = new TreeMap<>();
+    Map<String, String> plain = new TreeMap<>();
+    for (String l : p.labels.labels()) {
+      int eq = l.indexOf('=');
+      sec.put(l.substring(0, eq), l.substring(eq + 1));
+      plain.put(l.substring(l.indexOf(':') + 1, eq), l.substring(eq + 1));
+    }
+    int chosen = id;
+    call(KubeClient.Request.create(KubeResource.CILIUM_IDENTITIES, Json.parse("{\"apiVersion\":\"cilium.io/v2\","
+        + "\"kind\":\"CiliumIdentity\",\"metadata\":{\"name\":\"" + id + "\",\"labels\":" + Json.object(plain)
+        + "},\"security-labels\":" + Json.object(sec) + "}")), r -> {
+          identityCreates.remove(key);
+          if (r.ok()) {
+            long rv = Long.parseLong(r.resourceVersion().isEmpty() ? "0" : r.resourceVersion());
+            identities.computeIfAbsent(key, k -> new TreeMap<>()).putIfAbsent(rv, chosen);
+            reconcileIdentities();
+          } else if (r.code() == 409) {
+            for (PodRun q : pods.values()) {
+              if (q.labels != null && keyOf(q.labels).equals(key) && q.identity == 0) {
+                ensureIdentity(q);
+                break;
+              }
+            }
+          } else {
+            warn("cannot create identity " + chosen + ": " + r.code() + " " + r.message());
+          }
+        });
+  }
+
+  // ============================================================ the kubelet's pods
+
+  private void onPod(Struct o, boolean deleted) {
+    String ns = Json.str(o, "metadata.namespace");
+    String name = Json.str(o, "metadata.name");
+    String key = ns + "/" + name;
+    if (!settings.nodeName().equals(Json.str(o, "spec.nodeName"))) {
+      return;
+    }
+    if (deleted || !Json.str(o, "metadata.deletionTimestamp").isEmpty()) {
+      PodRun p = pods.remove(key);
+      if (p != null) {
+        teardown(p);
+      }
+      return;
+    }
+    PodRun p = pods.computeIfAbsent(key, k -> new PodRun(ns, name));
+    p.object = o;
+    p.hostNetwork = Json.bool(o, "spec.hostNetwork");
+    advance(p);
+  }
+
+  /** Moves a pod on as far as the agent's state allows: address, identity, host, endpoint, status. */
+  private void advance(PodRun p) {
+    if (!pods.containsKey(p.key())) {
+      return;
+    }
+    if (p.hostNetwork) {
+      if (p.host == null) {
+        p.host = ctx.self();
+        p.ip = settings.internalIp();
+        ctx.system().receptionist().tell(Receptionist.register(HostKeys.pod(p.namespace, p.name), ctx.self()));
+      }
+      writeStatus(p);
+      return;
+    }
+    if (ipam == null || config == null || datapath == null) {
+      return; // waits for the podCIDR and the configuration
+    }
+    if (p.ip == null) {
+      Ipv4Address previous = null;
+      try {
+        String have = Json.str(p.object, "status.podIP");
+        previous = have.isEmpty() ? null : Ipv4Address.parse(have);
+      } catch (IllegalArgumentException ignored) {
+        // none
+      }
+      try {
+        if (previous != null && podCidr.contains(previous)) {
+          ipam.allocate(previous, p.key());
+          p.ip = previous;
+        } else {
+          p.ip = ipam.allocateNext(p.key());
+        }
+      } catch (IpamException ex) {
+        warn("pod " + p.key() + ": " + ex.getMessage());
+        return;
+      }
+      Map<String, String> labels = Json.strings(p.object, "metadata.labels");
+      String sa = Json.str(p.object, "spec.serviceAccountName");
+      p.labels = SecurityLabels.forPod(p.namespace, labels, SecurityLabels.defaultNamespaceLabels(p.namespace),
+          sa.isEmpty() ? "default" : sa, configData.getOrDefault("cluster-name", "default"));
+    }
+    if (p.identity == 0) {
+      ensureIdentity(p);
+      if (p.identity == 0) {
+        return; // the create's reply (or the watch) brings it
+      }
+    }
+    if (p.host == null) {
+      startPodHost(p);
+    }
+    if (!p.endpointWritten) {
+      writeEndpoint(p);
+    }
+    writeStatus(p);
+    refresh();
+  }
+
+  private static String hex(long v, int digits) {
+    String s = Long.toHexString(v);
+    while (s.length() < digits) {
+      s = "0" + s;
+    }
+    return s.substring(s.length() - digits);
+  }
+
+  private MacAddress randomMac() {
+    long v = random.nextLong() & 0xffff_ffff_ffffL;
+    v &= ~(0x01L << 40);
+    v |= 0x02L << 40;
+    return new MacAddress(v);
+  }
+
+  private void startPodHost(PodRun p) {
+    p.lxc = "lxc" + hex(random.nextLong(), 12);
+    p.podMac = randomMac();
+    p.endpointId = 1 + random.nextInt(4095);
+    String seg = "veth-" + p.lxc;
+    p.veth = ctx.spawn(SegmentActor.create(seg), seg);
+    try {
+      ctx.core().stack().addLink(p.lxc, LinkKind.VETH, randomMac());
+      ctx.core().stack().setUp(p.lxc, true);
+    } catch (RuntimeException ex) {
+      warn("pod " + p.key() + ": " + ex.getMessage());
+    }
+    ctx.attachLink(p.lxc, p.veth);
+    int mtu = config.tunneling() ? 1450 : 1500;
+    HostConfig hc = new HostConfig(p.name, random.nextLong(), false,
+        List.of(new HostConfig.LinkConfig("eth0", "veth", seg, p.podMac.toString(), mtu,
+            List.of(p.ip + "/32"), 0)),
+        List.of(routerIp + " dev eth0 scope link", "default via " + routerIp + " dev eth0 mtu " + mtu),
+        Map.of(p.ip.toString(), p.name));
+    Map<String, ToolFactory> tools = new HashMap<>(Tools.standard());
+    String ns = p.namespace;
+    p.host = ctx.spawn(HostActor.create(hc, Map.of("eth0", p.veth), tools, new PodDns(this::podResolve, ns)),
+        "pod-" + p.namespace + "-" + p.name);
+    ctx.system().receptionist().tell(Receptionist.register(HostKeys.pod(p.namespace, p.name), p.host));
+    datapath.addLocalEndpoint(new CiliumDatapath.LocalEndpoint(infoOf(p), p.lxc, p.podMac));
+    startContainers(p);
+  }
+
+  /** Called from pod host threads: reads a concurrent map only. */
+  private Ipv4Address podResolve(String name, String namespace) {
+    return resolveService(name, namespace);
+  }
+
+  /** The containers' processes: a whoami-style image serves HTTP as the reference's webpod does. */
+  private void startContainers(PodRun p) {
+    for (Struct c : Json.structs(p.object, "spec.containers")) {
+      String image = Json.str(c, "image");
+      if (image.contains("whoami")) {
+        List<String> argv = new ArrayList<>(List.of("whoami"));
+        for (Value a : Json.list(c, "args")) {
+          argv.add(a.getStringValue());
+        }
+        for (Struct e : Json.structs(c, "env")) {
+          if ("WHOAMI_PORT_NUMBER".equals(Json.str(e, "name"))) {
+            argv.addAll(List.of("-port", Json.str(e, "value")));
+          }
+        }
+        p.host.tell(new HostActor.RunTool("container-" + Json.str(c, "name"), argv, "/",
+            ctx.system().ignoreRef().unsafeUpcast()));
+      }
+    }
+  }
+
+  private void writeEndpoint(PodRun p) {
+    p.endpointWritten = true;
+    List<String> labels = p.labels.labels();
+    StringBuilder ls = new StringBuilder();
+    for (String l : labels) {
+      ls.append(ls.length() == 0 ? "" : ",").append(Json.q(l));
+    }
+    String body = "{\"apiVersion\":\"cilium.io/v2\",\"kind\":\"CiliumEndpoint\",\"metadata\":{\"name\":"
+        + Json.q(p.name) + ",\"namespace\":" + Json.q(p.namespace) + ",\"ownerReferences\":[{\"apiVersion\":\"v1\","
+        + "\"kind\":\"Pod\",\"name\":" + Json.q(p.name) + ",\"uid\":" + Json.q(Json.str(p.object, "metadata.uid"))
+        + "}]},\"status\":{\"id\":" + p.endpointId + ",\"identity\":{\"id\":" + p.identity + ",\"labels\":[" + ls
+        + "]},\"networking\":{\"addressing\":[{\"ipv4\":" + Json.q(p.ip.toString()) + "}],\"node\":"
+        + Json.q(settings.internalIp().toString()) + "},\"state\":\"ready\",\"encryption\":{}}}";
+    Struct obj = Json.parse(body);
+    call(KubeClient.Request.create(KubeResource.CILIUM_ENDPOINTS, obj), r -> {
+      if (r.code() == 409) {
+        call(KubeClient.Request.patch(KubeResource.CILIUM_ENDPOINTS, p.namespace, p.name, PatchType.MERGE,
+            Struct.newBuilder().putFields("status", Json.at(obj, "status")).build()), x -> { });
+      } else if (!r.ok()) {
+        warn("cannot write CiliumEndpoint " + p.key() + ": " + r.code() + " " + r.message());
+      }
+    });
+  }
+
+  private void writeStatus(PodRun p) {
+    if (p.statusWritten && p.ip.toString().equals(Json.str(p.object, "status.podIP"))) {
+      return;
+    }
+    p.statusWritten = true;
+    String t = TIME.format(Instant.ofEpochMilli(settings.wallClockAtStart() + ctx.core().timers().nowMicros() / 1000));
+    StringBuilder cs = new StringBuilder();
+    for (Struct c : Json.structs(p.object, "spec.containers")) {
+      String id = hex(random.nextLong(), 16) + hex(random.nextLong(), 16) + hex(random.nextLong(), 16)
+          + hex(random.nextLong(), 16);
+      cs.append(cs.length() == 0 ? "" : ",").append("{\"name\":").append(Json.q(Json.str(c, "name")))
+          .append(",\"image\":").append(Json.q(Json.str(c, "image"))).append(",\"imageID\":\"\",\"containerID\":\"")
+          .append("containerd://").append(id).append("\",\"ready\":true,\"started\":true,\"restartCount\":0,")
+          .append("\"state\":{\"running\":{\"startedAt\":\"").append(t).append("\"}}}");
+    }
+    String cond = "";
+    for (String type : List.of("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady",
+        "PodScheduled")) {
+      cond += (cond.isEmpty() ? "" : ",") + "{\"type\":\"" + type + "\",\"status\":\"True\",\"lastTransitionTime\":\""
+          + t + "\"}";
+    }
+    String ip = p.ip.toString();
+    String node = settings.internalIp().toString();
+    call(KubeClient.Request.patchStatus(KubeResource.PODS, p.namespace, p.name, PatchType.MERGE, Json.parse(
+        "{\"status\":{\"phase\":\"Running\",\"conditions\":[" + cond + "],\"hostIP\":\"" + node
+            + "\",\"hostIPs\":[{\"ip\":\"" + node + "\"}],\"podIP\":\"" + ip + "\",\"podIPs\":[{\"ip\":\"" + ip
+            + "\"}],\"startTime\":\"" + t + "\",\"containerStatuses\":[" + cs + "]}}")), r -> {
+              if (!r.ok() && r.code() != 404) {
+                warn("cannot write the status of pod " + p.key() + ": " + r.code() + " " + r.message());
+                p.statusWritten = false;
+              }
+            });
+  }
+
+  private void teardown(PodRun p) {
+    if (p.hostNetwork) {
+      ctx.system().receptionist().tell(Receptionist.deregister(HostKeys.pod(p.namespace, p.name), ctx.self()));
+      return;
+    }
+    if (p.host != null) {
+      ctx.system().receptionist().tell(Receptionist.deregister(HostKeys.pod(p.namespace, p.name), p.host));
+      ctx.stop(p.host);
+      ctx.stop(p.veth);
+      ctx.detachLink(p.lxc);
+      if (datapath != null) {
+        datapath.removeLocalEndpoint(p.ip);
+      }
+      try {
+        ctx.core().stack().deleteLink(p.lxc);
+      } catch (RuntimeException ex) {
+        warn("lxc " + p.lxc + ": " + ex.getMessage());
+      }
+    }
+    if (p.ip != null && ipam != null) {
+      ipam.release(p.ip);
+    }
+    if (p.endpointWritten) {
+      call(KubeClient.Request.delete(KubeResource.CILIUM_ENDPOINTS, p.namespace, p.name), r -> { });
+    }
+    refresh();
+  }
+
+  /** The node's ipcache as the datapath has it (for cilium-dbg). */
+  public List<IpCacheEntry> ipcache() {
+    if (datapath == null) {
+      return List.of();
+    }
+    List<Ipv4Address> addrs = new ArrayList<>();
+    ctx.core().stack().links().all().forEach(l -> {
+      if (!l.isLoopback()) {
+        l.addresses().forEach(a -> addrs.add(a.local()));
+      }
+    });
+    return IpCache.build(settings.nodeName(), addrs, nodeInfos(), allEndpoints(), config);
+  }
+}
