@@ -41,7 +41,7 @@ final class FakeAgent implements AgentView {
 
   HelmUpgrade pending;
   Consumer<HelmOutcome> pendingDone;
-  int upgrades;
+  volatile int upgrades;
 
   FakeAgent() throws Exception {
     userValues = HelmValues.empty();
