@@ -14,9 +14,10 @@ import java.util.List;
  * {@code status [--all-addresses]} ({@link CiliumStatus#status}), {@code config --all} (the
  * running agent's options, {@link io.podnet.node.cilium.AgentConfig#dbgConfigAll}) and
  * {@code bpf ipcache list}. Its cobra root does not silence errors, so cobra prints
- * {@code Error: ...} itself (with the {@code Run 'cilium-dbg --help' for usage.} hint for an
- * unknown command) and main exits 1. cobra would print the command's usage after an unknown flag:
- * that text is not modelled. Real commands that are not modelled say so and exit 1.
+ * {@code Error: ...} on stderr (with the {@code Run 'cilium-dbg --help' for usage.} hint for an
+ * unknown command), then its Execute prints the error again on stdout ({@code fmt.Println}) and
+ * exits 1. After an unknown flag cobra also prints the command's usage on stdout: that text is not
+ * modelled. Real commands that are not modelled say so and exit 1.
  */
 public final class CiliumDbgTool implements Tool {
   /** cilium-dbg's subcommands (cobra adds completion), sorted. */
@@ -37,9 +38,13 @@ public final class CiliumDbgTool implements Tool {
     this.agent = agent;
   }
 
+  /** A cobra error: cobra prints {@code Error: ...} on stderr, then main prints the error on stdout. */
   private static final class Failure extends Exception {
-    Failure(String printed) {
-      super(printed, null, false, false);
+    final String stderr;
+
+    Failure(String error, String stderr) {
+      super(error, null, false, false);
+      this.stderr = stderr;
     }
   }
 
@@ -48,7 +53,8 @@ public final class CiliumDbgTool implements Tool {
     try {
       run();
     } catch (Failure f) {
-      ctx.err(f.getMessage());
+      ctx.err(f.stderr);
+      ctx.out(f.getMessage() + "\n");
       ctx.exit(1);
     }
   }
@@ -125,13 +131,15 @@ public final class CiliumDbgTool implements Tool {
           notEmulated(PROGRAM + " " + cmd);
           return;
         }
-        throw new Failure(Cobra.unknownCommandPrinted(cmd, PROGRAM, COMMANDS));
+        throw new Failure(Cobra.unknownCommand(cmd, PROGRAM, COMMANDS),
+            Cobra.unknownCommandPrinted(cmd, PROGRAM, COMMANDS));
       }
     }
   }
 
   private static Failure unknownFlag(String f) {
-    return new Failure("Error: " + Cobra.unknownFlag(f) + "\n");
+    String e = Cobra.unknownFlag(f);
+    return new Failure(e, "Error: " + e + "\n");
   }
 
   private void notEmulated(String what) {

@@ -23,8 +23,10 @@ import java.util.regex.Pattern;
  * REVISION, {@code TEST SUITE: None}, then NOTES: the chart's NOTES.txt rendered from the release's
  * values, trimmed), exit 0; or {@code Error: UPGRADE FAILED: ...}, exit 1. Bad flags and
  * {@code --set} values fail at once with helm's {@code Error: ...}. Helm's upgrade catches INT and
- * TERM: it prints {@code Release "R" has been cancelled.}, cancels its context, and the action
- * fails; this exits 1 with that failure without waiting for the agent.
+ * TERM: it prints {@code Release "R" has been cancelled.} and cancels its context; the upgrade
+ * action marks the release failed and returns the context's error unwrapped, so helm ends with
+ * {@code Error: UPGRADE FAILED: context canceled}, exit 1. This does so at once; the agent's later
+ * answer reaches no one (what it already applied stays, as the patch helm already sent would).
  */
 public final class HelmTool implements Tool {
   /** helm's subcommands (cobra adds completion), sorted. */
@@ -155,7 +157,7 @@ public final class HelmTool implements Tool {
       return;
     }
     c.out("Release " + release + " has been cancelled.\n");
-    c.err("Error: UPGRADE FAILED: release " + release + " failed: context canceled\n");
+    c.err("Error: UPGRADE FAILED: context canceled\n");
     c.exit(1);
   }
 

@@ -147,13 +147,24 @@ class CiliumToolsTest {
   }
 
   @Test
-  void dbgErrorsAreCobrasOwn() {
-    assertFails(run("cilium-dbg bogus"),
-        "Error: unknown command \"bogus\" for \"cilium-dbg\"\nRun 'cilium-dbg --help' for usage.\n", 1);
-    assertFails(run("cilium-dbg stats"), "Error: unknown command \"stats\" for \"cilium-dbg\"\n\nDid you mean this?\n"
-        + "\tstatus\n\nRun 'cilium-dbg --help' for usage.\n", 1);
-    assertFails(run("cilium-dbg status --bogus"), "Error: unknown flag: --bogus\n", 1);
-    assertFails(run("cilium-dbg bpf ipcache list -z"), "Error: unknown shorthand flag: 'z' in -z\n", 1);
+  void dbgErrorsAreCobrasOwnThenExecutesPrintln() {
+    Run bogus = run("cilium-dbg bogus");
+    assertEquals("Error: unknown command \"bogus\" for \"cilium-dbg\"\nRun 'cilium-dbg --help' for usage.\n",
+        bogus.err.toString());
+    assertEquals("unknown command \"bogus\" for \"cilium-dbg\"\n", bogus.out.toString());
+    assertEquals(1, bogus.exit);
+    Run stats = run("cilium-dbg stats");
+    assertEquals("Error: unknown command \"stats\" for \"cilium-dbg\"\n\nDid you mean this?\n"
+        + "\tstatus\n\nRun 'cilium-dbg --help' for usage.\n", stats.err.toString());
+    assertEquals("unknown command \"stats\" for \"cilium-dbg\"\n\nDid you mean this?\n\tstatus\n\n",
+        stats.out.toString());
+    Run flag = run("cilium-dbg status --bogus");
+    assertEquals("Error: unknown flag: --bogus\n", flag.err.toString());
+    assertEquals("unknown flag: --bogus\n", flag.out.toString());
+    assertEquals(1, flag.exit);
+    Run shorthand = run("cilium-dbg bpf ipcache list -z");
+    assertEquals("Error: unknown shorthand flag: 'z' in -z\n", shorthand.err.toString());
+    assertEquals(1, shorthand.exit);
     Run get = run("cilium-dbg bpf ipcache get 10.0.0.1");
     assertEquals(1, get.exit);
     assertTrue(get.err.toString().startsWith("podnet: cilium-dbg bpf ipcache get: not emulated"), get.err.toString());

@@ -9,7 +9,8 @@ class CobraTest {
   @Test
   void suggestionsByDistanceOrPrefixIgnoringCase() {
     assertEquals(0, Cobra.levenshtein("status", "status"));
-    assertEquals(2, Cobra.levenshtein("stats", "status") > 2 ? -1 : 2);
+    assertEquals(1, Cobra.levenshtein("stats", "status"));
+    assertEquals(2, Cobra.levenshtein("upgarde", "upgrade"));
     assertEquals(3, Cobra.levenshtein("kitten", "sitting"));
     List<String> cmds = List.of("config", "connectivity", "status", "sysdump");
     assertEquals(List.of("config", "connectivity"), Cobra.suggestions("con", cmds));
