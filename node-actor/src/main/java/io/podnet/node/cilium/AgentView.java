@@ -1,0 +1,74 @@
+package io.podnet.node.cilium;
+
+import io.podnet.node.cilium.hubble.FlowRing;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * What the command-line tools of a node host ({@code cilium}, {@code cilium-dbg}, {@code hubble},
+ * {@code helm}) see of the node's Cilium agent. Every method is called on the host's thread, and
+ * answers from the agent's current state (after a restart, the new agent's).
+ */
+public interface AgentView {
+
+  /** This node's name (the agent's K8S_NODE_NAME). */
+  String nodeName();
+
+  /** The {@code cilium-config} ConfigMap's data as the API server holds it now. */
+  Map<String, String> configData();
+
+  /** The configuration the running agent parsed at start-up (it may lag {@link #configData}). */
+  AgentConfig config();
+
+  /** The agent's host-scope IPAM over this node's podCIDR. */
+  HostScopeIpam ipam();
+
+  /** The BPF ipcache of this node, in no particular order. */
+  List<IpCacheEntry> ipcache();
+
+  /**
+   * The flows {@code hubble observe} reads: where a Hubble Relay serves the host, every node's
+   * flows merged in time order; otherwise this node's.
+   */
+  FlowRing flows();
+
+  /**
+   * Every node's running agent configuration, by node name, in the order {@code cilium features
+   * status} prints its node columns.
+   */
+  List<Map.Entry<String, AgentConfig>> nodeConfigs();
+
+  /**
+   * Starts {@code helm upgrade}: the release's values are computed (with {@code --reuse-values}
+   * from the last revision's), the chart rendered, {@code cilium-config} patched through the API
+   * server and the agents restarted, as the chart's rollout does. {@code done} is called exactly
+   * once, later, on the host's thread (never from inside this call).
+   */
+  void helmUpgrade(HelmUpgrade upgrade, Consumer<HelmOutcome> done);
+
+  /** How a {@link #helmUpgrade} ended. */
+  sealed interface HelmOutcome {
+    /**
+     * The release was upgraded.
+     *
+     * @param release the release name
+     * @param namespace the release's namespace
+     * @param revision the new revision number
+     * @param deployedMicros when it was deployed (lab time, microseconds since the epoch)
+     * @param chartName the chart's name ({@code cilium})
+     * @param chartVersion the chart version deployed ({@code 1.18.0})
+     * @param values the release's computed values (chart defaults overlaid with the user values),
+     *     which the chart's NOTES are rendered from
+     */
+    record Upgraded(String release, String namespace, int revision, long deployedMicros, String chartName,
+        String chartVersion, HelmValues values) implements HelmOutcome {}
+
+    /**
+     * The upgrade failed; {@code message} is the error helm's upgrade action returns (a schema
+     * violation, a template {@code fail}, {@code "cilium" has no deployed releases}, ...),
+     * without the {@code UPGRADE FAILED: } helm prefixes it with.
+     */
+    record Failed(String message) implements HelmOutcome {}
+  }
+}
