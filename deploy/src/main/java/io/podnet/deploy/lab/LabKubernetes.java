@@ -96,6 +96,7 @@ public final class LabKubernetes {
       create(system, client, KubeResource.CONFIG_MAPS, json.writeValueAsString(cm));
       create(system, client, KubeResource.DAEMON_SETS, daemonSet(spec.cilium().version()));
       system.systemActorOf(CiliumOperator.create(), "cilium-operator", Props.empty());
+      system.systemActorOf(io.podnet.node.agent.HubbleRelay.create(), "hubble-relay", Props.empty());
     }
     for (String file : spec.manifests()) {
       for (JsonNode doc : documents(Path.of(file))) {

@@ -30,6 +30,7 @@ import io.podnet.node.cilium.SecurityLabels;
 import io.podnet.node.cilium.ServiceTable;
 import io.podnet.node.cilium.hubble.FlowRing;
 import io.podnet.node.kubelet.Kubelet;
+import io.podnet.node.tools.NodeTools;
 import io.podnet.proto.api.ApiWatchEvent;
 import io.podnet.proto.api.PatchType;
 import io.podnet.proto.packet.Ipv4Address;
@@ -64,7 +65,7 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * watches on the API server. The agent reads the cilium-config ConfigMap when it starts and
  * restarts (re-plumbs the datapath) when it changes, as the DaemonSet's rollout would.
  */
-public final class NodeAgent implements HostExtension {
+public final class NodeAgent implements HostExtension, io.podnet.node.cilium.AgentView {
   /** A watch event, tagged with the watch it belongs to (local only). */
   private record Tagged(String watch, KubeClient.Event event) implements NoSerializationVerificationNeeded {}
 
@@ -99,6 +100,12 @@ public final class NodeAgent implements HostExtension {
   private NodeDatapath nodeDatapath;
   private CiliumDatapath datapath;
   private final FlowRing ring = new FlowRing(FlowRing.DEFAULT_CAPACITY);
+  /** Every node's flows, as Hubble Relay serves them (this node's own when there is no relay). */
+  private final FlowRing clusterRing = new FlowRing(FlowRing.DEFAULT_CAPACITY);
+  private final List<io.podnet.node.cilium.hubble.Flow> unpublished = new ArrayList<>();
+  private ActorRef<HubbleRelay.Command> relay;
+  private Map<String, String> latestConfigData = Map.of();
+  private Map<String, String> configAnnotations = Map.of();
   private final Map<String, Struct> ciliumNodes = new TreeMap<>();
   private final Map<String, EndpointInfo> ciliumEndpoints = new TreeMap<>();
   /** Identity key (labels) -> resourceVersion -> id: the lowest resourceVersion wins. */
@@ -143,10 +150,6 @@ public final class NodeAgent implements HostExtension {
     this.random = new SplittableRandom(settings.seed());
   }
 
-  /** The node's flow ring (hubble). */
-  public FlowRing flows() {
-    return ring;
-  }
 
   @Override
   public void start(Context c) {
@@ -157,6 +160,9 @@ public final class NodeAgent implements HostExtension {
     c.spawn(Kubelet.create(settings.nodeName(), settings.internalIp().toString(), settings.labels(),
         settings.wallClockAtStart()), "kubelet");
     c.setResolver(this::resolveFromNode);
+    NodeTools.standard(this).forEach(c::addTool);
+    ring.follow(this::publish);
+    c.system().receptionist().tell(Receptionist.subscribe(HubbleRelay.KEY, c.adapter(Receptionist.Listing.class)));
     call(KubeClient.Request.create(KubeResource.CILIUM_NODES, Json.parse("{\"apiVersion\":\"cilium.io/v2\","
         + "\"kind\":\"CiliumNode\",\"metadata\":{\"name\":" + Json.q(settings.nodeName()) + ",\"labels\":"
         + Json.object(new TreeMap<>(settings.labels())) + "},\"spec\":{\"addresses\":[{\"ip\":"
@@ -204,6 +210,14 @@ public final class NodeAgent implements HostExtension {
   public void onMessage(Object message) {
     if (message instanceof Replied r) {
       r.then().accept(r.result());
+    } else if (message instanceof HubbleRelay.Batch b) {
+      b.flows().forEach(clusterRing::add);
+    } else if (message instanceof Receptionist.Listing l) {
+      var found = l.getServiceInstances(HubbleRelay.KEY);
+      if (relay == null && !found.isEmpty()) {
+        relay = found.iterator().next();
+        relay.tell(new HubbleRelay.Subscribe(ctx.adapter(HubbleRelay.Batch.class)));
+      }
     } else if (message instanceof Tagged t) {
       onEvent(t.watch(), t.event());
     }
@@ -218,7 +232,13 @@ public final class NodeAgent implements HostExtension {
     Struct o = e.object();
     String key = Json.str(o, "metadata.namespace") + "/" + Json.str(o, "metadata.name");
     switch (watch) {
-      case "config" -> onConfig(deleted ? null : Json.strings(o, "data"));
+      case "config" -> {
+        if (!deleted) {
+          latestConfigData = Json.strings(o, "data");
+          configAnnotations = Json.strings(o, "metadata.annotations");
+        }
+        onConfig(deleted ? null : Json.strings(o, "data"));
+      }
       case "ciliumnodes" -> {
         if (deleted) {
           ciliumNodes.remove(Json.str(o, "metadata.name"));
@@ -680,9 +700,9 @@ public final class NodeAgent implements HostExtension {
     }
     if (p.hostNetwork) {
       if (p.host == null) {
-        p.host = ctx.self();
+        p.host = ctx.spawn(containerView(ctx.self(), isCiliumAgent(p)), "hostnet-" + p.namespace + "-" + p.name);
         p.ip = settings.internalIp();
-        ctx.system().receptionist().tell(Receptionist.register(HostKeys.pod(p.namespace, p.name), ctx.self()));
+        ctx.system().receptionist().tell(Receptionist.register(HostKeys.pod(p.namespace, p.name), p.host));
       }
       writeStatus(p);
       return;
@@ -858,7 +878,10 @@ public final class NodeAgent implements HostExtension {
 
   private void teardown(PodRun p) {
     if (p.hostNetwork) {
-      ctx.system().receptionist().tell(Receptionist.deregister(HostKeys.pod(p.namespace, p.name), ctx.self()));
+      if (p.host != null) {
+        ctx.system().receptionist().tell(Receptionist.deregister(HostKeys.pod(p.namespace, p.name), p.host));
+        ctx.stop(p.host);
+      }
       return;
     }
     if (p.host != null) {
@@ -884,7 +907,163 @@ public final class NodeAgent implements HostExtension {
     refresh();
   }
 
+  private static boolean isCiliumAgent(PodRun p) {
+    for (Struct c : Json.structs(p.object, "spec.containers")) {
+      if (Json.str(c, "image").contains("cilium/cilium:") || "cilium-agent".equals(Json.str(c, "name"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A host-network container: its commands run on the node's host; in the cilium-agent container
+   * {@code cilium} is the agent's own client (cilium-dbg), not cilium-cli.
+   */
+  private static org.apache.pekko.actor.typed.Behavior<HostActor.Command> containerView(
+      ActorRef<HostActor.Command> node, boolean ciliumAgent) {
+    return Behaviors.receive(HostActor.Command.class)
+        .onMessage(HostActor.RunTool.class, r -> {
+          List<String> argv = r.argv();
+          if (ciliumAgent && !argv.isEmpty() && argv.get(0).equals("cilium")) {
+            argv = new ArrayList<>(argv);
+            argv.set(0, "cilium-dbg");
+          }
+          node.tell(new HostActor.RunTool(r.id(), argv, r.cwd(), r.replyTo()));
+          return Behaviors.same();
+        })
+        .onAnyMessage(m -> {
+          node.tell(m);
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  // ============================================================ what the node's tools see
+
+  private void publish(io.podnet.node.cilium.hubble.Flow f) {
+    if (relay == null) {
+      clusterRing.add(f);
+      return;
+    }
+    if (unpublished.isEmpty()) {
+      ctx.core().timers().after(1000, () -> {
+        if (relay != null && !unpublished.isEmpty()) {
+          relay.tell(new HubbleRelay.Publish(settings.nodeName(), unpublished));
+        }
+        unpublished.clear();
+      });
+    }
+    unpublished.add(f);
+  }
+
+  @Override
+  public String nodeName() {
+    return settings.nodeName();
+  }
+
+  @Override
+  public Map<String, String> configData() {
+    return latestConfigData;
+  }
+
+  @Override
+  public AgentConfig config() {
+    return config;
+  }
+
+  @Override
+  public HostScopeIpam ipam() {
+    return ipam;
+  }
+
+  @Override
+  public FlowRing flows() {
+    return clusterRing;
+  }
+
+  /** Every node's running configuration: agents restart on the same ConfigMap, so this node's stands for all. */
+  @Override
+  public List<Map.Entry<String, AgentConfig>> nodeConfigs() {
+    List<Map.Entry<String, AgentConfig>> out = new ArrayList<>();
+    if (config != null) {
+      for (String n : ciliumNodes.keySet()) {
+        out.add(Map.entry(n, config));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void helmUpgrade(io.podnet.node.cilium.HelmUpgrade upgrade, Consumer<HelmOutcome> done) {
+    if (!"cilium".equals(upgrade.release()) || configAnnotations.isEmpty()) {
+      ctx.core().timers().after(0, () -> done.accept(new HelmOutcome.Failed("\"" + upgrade.release()
+          + "\" has no deployed releases")));
+      return;
+    }
+    Map<String, Object> previous = new LinkedHashMap<>();
+    try {
+      for (String line : configAnnotations.getOrDefault(HELM_SET, "").split("\n")) {
+        if (!line.isBlank()) {
+          io.podnet.node.cilium.HelmSetParser.parseInto(line, previous);
+        }
+      }
+    } catch (io.podnet.node.cilium.HelmException e) {
+      warn("release values: " + e.getMessage());
+    }
+    io.podnet.node.cilium.HelmValues user = upgrade.userValues(io.podnet.node.cilium.HelmValues.of(previous));
+    io.podnet.node.cilium.HelmValues computed = io.podnet.node.cilium.CiliumChart.defaults().overlay(user);
+    Map<String, String> data;
+    try {
+      data = io.podnet.node.cilium.CiliumChart.render(computed);
+    } catch (io.podnet.node.cilium.HelmException e) {
+      ctx.core().timers().after(0, () -> done.accept(new HelmOutcome.Failed(e.getMessage())));
+      return;
+    }
+    int revision = 1;
+    try {
+      revision = Integer.parseInt(configAnnotations.getOrDefault(HELM_REVISION, "1")) + 1;
+    } catch (NumberFormatException ignored) {
+      // keep 1 + 1
+    }
+    String version = upgrade.version() != null ? upgrade.version()
+        : configAnnotations.getOrDefault("podnet.io/chart-version", "1.18.0");
+    List<String> sets = new ArrayList<>();
+    for (String line : HelmSets.flatten(user)) {
+      sets.add(line);
+    }
+    StringBuilder patch = new StringBuilder("{\"metadata\":{\"annotations\":{");
+    patch.append(Json.q(HELM_SET)).append(':').append(Json.q(String.join("\n", sets))).append(',')
+        .append(Json.q(HELM_REVISION)).append(':').append(Json.q(Integer.toString(revision))).append(',')
+        .append(Json.q("podnet.io/chart-version")).append(':').append(Json.q(version)).append("}},\"data\":{");
+    // A merge patch: keys the new values no longer render are deleted (null).
+    Map<String, String> all = new TreeMap<>(data);
+    boolean first = true;
+    for (String k : new java.util.TreeSet<>(java.util.Set.copyOf(concat(latestConfigData.keySet(), data.keySet())))) {
+      patch.append(first ? "" : ",").append(Json.q(k)).append(':')
+          .append(all.containsKey(k) ? Json.q(all.get(k)) : "null");
+      first = false;
+    }
+    patch.append("}}");
+    int rev = revision;
+    long deployed = settings.wallClockAtStart() * 1000 + ctx.core().timers().nowMicros();
+    call(KubeClient.Request.patch(KubeResource.CONFIG_MAPS, "kube-system", "cilium-config", PatchType.MERGE,
+        Json.parse(patch.toString())), r -> done.accept(r.ok()
+            ? new HelmOutcome.Upgraded("cilium", upgrade.namespace(), rev, deployed, "cilium", version, computed)
+            : new HelmOutcome.Failed(r.message())));
+  }
+
+  private static List<String> concat(Collection<String> a, Collection<String> b) {
+    List<String> l = new ArrayList<>(a);
+    l.addAll(b);
+    return l;
+  }
+
+  static final String HELM_SET = "podnet.io/helm-set";
+  static final String HELM_REVISION = "podnet.io/helm-revision";
+
   /** The node's ipcache as the datapath has it (for cilium-dbg). */
+  @Override
   public List<IpCacheEntry> ipcache() {
     if (datapath == null) {
       return List.of();
