@@ -288,6 +288,21 @@ class LabExecTest {
     assertTrue(r.out().contains("inet 192.168.30.11/24"), r.out());
   }
 
+  /** `podnet sh NS/POD`: a shell whose tools act on the pod's host, with the pod's name in its prompt. */
+  @Test
+  void podnetShOnAPod() throws Exception {
+    Path home = Files.createDirectories(tmp.resolve("sh-home"));
+    Map<String, String> env = Map.of("PODNET_HOME", tmp.resolve("home").toString(), "HOME", home.toString());
+    Result r = run(List.of("bin/podnet", "sh", "default/p1"), "echo $PODNET_HOST\nip -4 addr show eth0\nexit 5\n", env);
+    assertEquals(5, r.code(), r.err());
+    assertTrue(r.out().startsWith("default/p1\n"), r.out());
+    assertTrue(r.out().contains("    inet 10.244.1.5/24 "), r.out());
+    assertTrue(r.err().contains("root@p1:~# "), r.err());
+    r = run(List.of("bin/podnet", "sh", "kube-system/nope"), "", env);
+    assertEquals(List.of(1, "", "podnet: no host 'kube-system/nope' in lab exec-lab (hosts: w1 )\n"),
+        List.of(r.code(), r.out(), r.err()));
+  }
+
   /** The launcher's "host" command and the shims name pods as NAMESPACE/POD. */
   @Test
   void labKnowsItsPods() throws Exception {
