@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.podnet.apiserver.http.ExecHandler;
 import io.podnet.deploy.control.ControlClient;
 import io.podnet.deploy.control.LabDir;
 import io.podnet.deploy.topology.TopologyLoader;
@@ -29,8 +28,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -229,47 +226,6 @@ class LabExecTest {
       b.append((char) c);
     }
     return b.toString();
-  }
-
-  /** Without kubectl: the handler itself, as the API server drives it, cancelled after the first line. */
-  @Test
-  void cancellingTheOutputKillsTheProcessTree() throws Exception {
-    LabExec exec = new LabExec(session.lab().system(), dir.path(), session.api().kubeconfig());
-    var request = new ExecHandler.Request("default", "p1", "w1", "main",
-        List.of("sh", "-c", "sleep 1000 & echo $!; wait"), false, true, true, false);
-    ExecHandler.Output first = exec.exec(request, Source.empty()).runWith(Sink.head(), session.lab().system())
-        .toCompletableFuture().get(20, TimeUnit.SECONDS);
-    String line = ((ExecHandler.Stdout) first).data().utf8String().strip();
-    ProcessHandle sleep = ProcessHandle.of(Long.parseLong(line)).orElseThrow(() -> new AssertionError("gone: " + line));
-    sleep.onExit().get(20, TimeUnit.SECONDS);
-    assertFalse(sleep.isAlive());
-  }
-
-  @Test
-  void handlerStreamsAndEndsWithTheExit() throws Exception {
-    LabExec exec = new LabExec(session.lab().system(), dir.path(), session.api().kubeconfig());
-    var request = new ExecHandler.Request("default", "p1", "w1", "main", List.of("sh", "-c", "cat; echo e >&2; exit 4"),
-        true, true, true, false);
-    List<ExecHandler.Output> outs = exec.exec(request, Source.from(List.of(
-            new ExecHandler.Stdin(org.apache.pekko.util.ByteString.fromString("a\n")),
-            new ExecHandler.Resize(80, 24),
-            new ExecHandler.Stdin(org.apache.pekko.util.ByteString.fromString("b\n")))))
-        .runWith(Sink.seq(), session.lab().system()).toCompletableFuture().get(20, TimeUnit.SECONDS);
-    StringBuilder out = new StringBuilder();
-    StringBuilder err = new StringBuilder();
-    for (ExecHandler.Output o : outs.subList(0, outs.size() - 1)) {
-      if (o instanceof ExecHandler.Stdout s) {
-        out.append(s.data().utf8String());
-      } else {
-        err.append(((ExecHandler.Stderr) o).data().utf8String());
-      }
-    }
-    assertEquals(List.of("a\nb\n", "e\n", new ExecHandler.Exit(4)),
-        List.of(out.toString(), err.toString(), outs.get(outs.size() - 1)));
-    // A pod no node registered: one Failed, nothing else.
-    var gone = new ExecHandler.Request("default", "gone", "w1", "main", List.of("true"), false, true, true, false);
-    assertEquals(List.of(new ExecHandler.Failed(LabExec.NOT_RUNNING)), exec.exec(gone, Source.empty())
-        .runWith(Sink.seq(), session.lab().system()).toCompletableFuture().get(20, TimeUnit.SECONDS));
   }
 
   /** `podnet exec NS/POD -- CMD` and the shims on a pod's host; an unknown pod is refused. */
