@@ -7,17 +7,23 @@ import io.podnet.deploy.control.CommandRunner;
 import io.podnet.deploy.control.Output;
 import io.podnet.deploy.topology.LabSpec.HostKind;
 import io.podnet.netstack.actor.HostActor;
+import io.podnet.netstack.actor.HostKeys;
 import io.podnet.netstack.actor.SegmentActor;
 import io.podnet.netstack.actor.ToolOutput;
 import io.podnet.netstack.tool.Tools;
 import io.podnet.proto.packet.Ipv4Address;
 import io.podnet.router.Router;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -27,7 +33,10 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -156,16 +165,62 @@ public final class Lab implements AutoCloseable {
     return this::run;
   }
 
+  /**
+   * The host named {@code name}: a host of the topology, or the host of a pod, named
+   * NAMESPACE/POD, that its node registered with the Receptionist ({@link HostKeys#pod}) while the
+   * lab runs. Empty when there is none.
+   */
+  public CompletionStage<Optional<ActorRef<HostActor.Command>>> host(String name) {
+    ActorRef<HostActor.Command> h = hosts.get(name);
+    if (h != null) {
+      return CompletableFuture.completedFuture(Optional.of(h));
+    }
+    int slash = name.indexOf('/');
+    if (slash <= 0 || slash == name.length() - 1 || name.indexOf('/', slash + 1) >= 0) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return podHost(system, name.substring(0, slash), name.substring(slash + 1));
+  }
+
+  /** The host a node registered for pod {@code namespace/pod}, if it has one now. */
+  public static CompletionStage<Optional<ActorRef<HostActor.Command>>> podHost(ActorSystem<?> system,
+      String namespace, String pod) {
+    ServiceKey<HostActor.Command> key = HostKeys.pod(namespace, pod);
+    return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+            reply -> Receptionist.find(key, reply), LOOKUP_TIMEOUT, system.scheduler())
+        // Two registrations (a pod host replaced while the old one stops): any one, the same each time.
+        .thenApply(l -> l.getServiceInstances(key).stream().min(Comparator.comparing(r -> r.path().toString())));
+  }
+
+  private static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(5);
+
   private Source<Output, NotUsed> run(CommandRequest req, CompletionStage<String> signal) {
     ActorRef<HostActor.Command> host = hosts.get(req.host());
-    if (host == null) {
-      return Source.from(List.of(Output.err("podnet: no host '" + req.host() + "' in lab " + plan.spec().name() + "\n"),
-          Output.exit(255)));
+    if (host != null) {
+      return runOn(host, req, signal);
     }
+    return Source.completionStageSource(host(req.host()).thenApply(h -> h.map(ref -> runOn(ref, req, signal))
+            .orElseGet(() -> noHost(req.host()))))
+        .mapMaterializedValue(m -> NotUsed.getInstance());
+  }
+
+  private Source<Output, NotUsed> noHost(String name) {
+    return Source.from(List.of(Output.err(noHostMessage(name) + "\n"), Output.exit(255)));
+  }
+
+  /** What podnet says for a host that is not in the lab. */
+  public String noHostMessage(String name) {
+    return "podnet: no host '" + name + "' in lab " + plan.spec().name();
+  }
+
+  private Source<Output, NotUsed> runOn(ActorRef<HostActor.Command> host, CommandRequest req,
+      CompletionStage<String> signal) {
     String id = req.host() + "-" + commands.incrementAndGet();
     var pre = Source.<Output>queue(4096).preMaterialize(system);
     BoundedSourceQueue<Output> queue = pre.first();
-    ActorRef<Object> relay = system.systemActorOf(relay(queue), "cmd-" + id, Props.empty());
+    // A pod's host name has a '/', which an actor name may not: percent-encoded, which it may.
+    ActorRef<Object> relay = system.systemActorOf(relay(queue), "cmd-" + URLEncoder.encode(id, StandardCharsets.UTF_8),
+        Props.empty());
     host.tell(new HostActor.RunTool(id, req.argv(), req.cwd(), relay.narrow()));
     signal.thenAccept(sig -> host.tell(new HostActor.SignalTool(id, sig)));
     return pre.second().watchTermination((m, done) -> {

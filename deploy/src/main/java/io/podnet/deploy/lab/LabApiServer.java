@@ -7,6 +7,7 @@ import io.podnet.apiserver.api.ApiResources;
 import io.podnet.apiserver.api.ApiServerActor;
 import io.podnet.apiserver.controllers.ControllerManager;
 import io.podnet.apiserver.http.ApiHttpServer;
+import io.podnet.apiserver.http.ExecHandler;
 import io.podnet.apiserver.http.LabCertificates;
 import io.podnet.apiserver.store.KubeObject;
 import io.podnet.apiserver.store.ObjectMeta;
@@ -85,6 +86,11 @@ public final class LabApiServer implements AutoCloseable {
     Files.createFile(kubeconfig, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.writeString(kubeconfig, http.kubeconfig(plan.spec().name()), StandardCharsets.UTF_8);
     return new LabApiServer(http, kubeconfig);
+  }
+
+  /** Runs the commands of {@code kubectl exec} from now on. */
+  public void execHandler(ExecHandler handler) {
+    http.execHandler(handler);
   }
 
   public String url() {

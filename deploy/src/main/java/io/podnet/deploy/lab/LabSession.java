@@ -56,6 +56,7 @@ public final class LabSession implements AutoCloseable {
       }
       LabApiServer api = LabApiServer.start(lab.system(), plan, data, dir.path().resolve("kubeconfig"), token,
           wallClockAtStart);
+      api.execHandler(new LabExec(lab.system(), dir.path(), api.kubeconfig()));
       Files.deleteIfExists(dir.portFile());
       LabSession[] self = new LabSession[1];
       CommandRunner labRunner = lab.runner();
@@ -82,10 +83,22 @@ public final class LabSession implements AutoCloseable {
     }
   }
 
+  /**
+   * The launcher's own commands: {@code down}; {@code host NAME}, which exits 0 when NAME is a
+   * host of the lab now (a pod's host, NAMESPACE/POD, is one while its node runs it), else 1 with
+   * the message for a host that is not there.
+   */
   private Source<Output, org.apache.pekko.NotUsed> labCommand(List<String> args) {
     if (args.equals(List.of("down"))) {
       stopRequested.complete("podnet down");
       return Source.from(List.of(Output.out("lab " + lab.plan().spec().name() + " stopping\n"), Output.exit(0)));
+    }
+    if (args.size() == 2 && args.get(0).equals("host")) {
+      String name = args.get(1);
+      return Source.completionStageSource(lab.host(name).thenApply(h -> h.isPresent()
+              ? Source.from(List.of(Output.out(name + "\n"), Output.exit(0)))
+              : Source.from(List.of(Output.err(lab.noHostMessage(name) + "\n"), Output.exit(1)))))
+          .mapMaterializedValue(m -> org.apache.pekko.NotUsed.getInstance());
     }
     return Source.from(List.of(Output.err("podnet: unknown lab command: " + String.join(" ", args) + "\n"),
         Output.exit(2)));
