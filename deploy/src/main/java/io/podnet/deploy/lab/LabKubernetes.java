@@ -105,6 +105,104 @@ public final class LabKubernetes {
     }
   }
 
+  /**
+   * Waits until the lab is up as people expect to find it: every pod Running with its IP, every
+   * CiliumNode with its podCIDR and router IP, and every node's datapath (its ipcache) knowing every
+   * pod and every node's router IP, hence its routes installed. Returns how long it took.
+   */
+  static Duration awaitReady(Lab lab, LabSpec spec, Duration timeout) throws Exception {
+    if (spec.cilium() == null) {
+      return Duration.ZERO;
+    }
+    ActorSystem<?> system = lab.system();
+    ActorRef<KubeClient.Command> client = system.systemActorOf(KubeClient.create(), "lab-readiness", Props.empty());
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    String waitingFor = "";
+    while (System.nanoTime() < deadline) {
+      waitingFor = notReady(lab, system, client);
+      if (waitingFor.isEmpty()) {
+        return Duration.ofNanos(System.nanoTime() - start);
+      }
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("lab " + spec.name() + " not ready after " + timeout + ": " + waitingFor);
+  }
+
+  private static String notReady(Lab lab, ActorSystem<?> system, ActorRef<KubeClient.Command> client)
+      throws Exception {
+    List<String> ips = new ArrayList<>();
+    for (Struct pod : list(system, client, KubeResource.PODS).items()) {
+      String name = str(pod, "metadata", "name");
+      Struct status = pod.getFieldsMap().get("status") == null ? Struct.getDefaultInstance()
+          : pod.getFieldsMap().get("status").getStructValue();
+      if (!"Running".equals(str(pod, "status", "phase")) || str(pod, "status", "podIP").isEmpty()) {
+        return "pod " + name + " is not Running yet";
+      }
+      if (!pod.getFieldsMap().get("spec").getStructValue().getFieldsMap().containsKey("hostNetwork")) {
+        ips.add(status.getFieldsMap().get("podIP").getStringValue());
+      }
+    }
+    List<String> nodes = new ArrayList<>();
+    for (Struct n : list(system, client, KubeResource.CILIUM_NODES).items()) {
+      String router = "";
+      var spec = n.getFieldsMap().get("spec").getStructValue();
+      if (spec.getFieldsMap().containsKey("addresses")) {
+        for (var a : spec.getFieldsMap().get("addresses").getListValue().getValuesList()) {
+          if ("CiliumInternalIP".equals(a.getStructValue().getFieldsMap().get("type").getStringValue())) {
+            router = a.getStructValue().getFieldsMap().get("ip").getStringValue();
+          }
+        }
+      }
+      if (router.isEmpty()) {
+        return "CiliumNode " + str(n, "metadata", "name") + " has no router IP yet";
+      }
+      ips.add(router);
+      nodes.add(str(n, "metadata", "name"));
+    }
+    for (String node : nodes) {
+      String ipcache = run(lab, system, node, List.of("cilium-dbg", "bpf", "ipcache", "list"));
+      for (String ip : ips) {
+        if (!ipcache.contains("\n" + ip + "/32 ")) {
+          return "the datapath of " + node + " does not know " + ip + " yet";
+        }
+      }
+    }
+    return "";
+  }
+
+  private static String str(Struct s, String... path) {
+    Struct cur = s;
+    for (int i = 0; i < path.length - 1; i++) {
+      var v = cur.getFieldsMap().get(path[i]);
+      if (v == null || !v.hasStructValue()) {
+        return "";
+      }
+      cur = v.getStructValue();
+    }
+    var v = cur.getFieldsMap().get(path[path.length - 1]);
+    return v == null ? "" : v.getStringValue();
+  }
+
+  private static KubeClient.Result list(ActorSystem<?> system, ActorRef<KubeClient.Command> client, KubeResource r)
+      throws Exception {
+    return AskPattern.<KubeClient.Command, KubeClient.Result>ask(client,
+        reply -> new KubeClient.Call(KubeClient.Request.list(r, ""), reply), Duration.ofSeconds(10),
+        system.scheduler()).toCompletableFuture().get(15, TimeUnit.SECONDS);
+  }
+
+  private static String run(Lab lab, ActorSystem<?> system, String host, List<String> argv) throws Exception {
+    StringBuilder out = new StringBuilder();
+    lab.runner().run(new io.podnet.deploy.control.CommandRequest(host, "/", argv),
+            new java.util.concurrent.CompletableFuture<>())
+        .runForeach(o -> {
+          if (o instanceof io.podnet.deploy.control.Output.Out t) {
+            out.append(t.text());
+          }
+        }, system).toCompletableFuture().get(15, TimeUnit.SECONDS);
+    return out.toString();
+  }
+
   private static String daemonSet(String version) {
     return """
         {"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"cilium","namespace":"kube-system",

@@ -31,6 +31,7 @@ public final class LabSession implements AutoCloseable {
   private final LabDir dir;
   private final Tcp.ServerBinding binding;
   private LabApiServer api;
+  private java.time.Duration readyAfter = java.time.Duration.ZERO;
   private final CompletableFuture<String> stopRequested = new CompletableFuture<>();
 
   private LabSession(Lab lab, LabDir dir, Tcp.ServerBinding binding) {
@@ -65,7 +66,9 @@ public final class LabSession implements AutoCloseable {
       Tcp.ServerBinding b = ControlServer.bind(lab.system(), bindAddress, 0, token, runner).toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
       LabKubernetes.bootstrap(lab.system(), plan.spec());
+      java.time.Duration ready = LabKubernetes.awaitReady(lab, plan.spec(), java.time.Duration.ofSeconds(60));
       self[0] = new LabSession(lab, dir, b);
+      self[0].readyAfter = ready;
       self[0].api = api;
       Files.writeString(dir.path().resolve("hosts"), String.join("\n", lab.hostNames()) + "\n",
           StandardCharsets.UTF_8);
@@ -130,6 +133,11 @@ public final class LabSession implements AutoCloseable {
         Files.delete(x);
       }
     }
+  }
+
+  /** How long the lab took, after its actors started, until every pod ran and every route was in place. */
+  public java.time.Duration readyAfter() {
+    return readyAfter;
   }
 
   public LabApiServer api() {

@@ -111,6 +111,9 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   /** Identity key (labels) -> resourceVersion -> id: the lowest resourceVersion wins. */
   private final Map<String, TreeMap<Long, Integer>> identities = new HashMap<>();
   private final Set<String> identityCreates = new HashSet<>();
+  private final Set<String> routeFailuresLogged = new HashSet<>();
+  /** Identities this agent created: one that lost the race to an older one for its labels is deleted. */
+  private final Map<Integer, String> createdHere = new HashMap<>();
   private final Map<String, Struct> services = new TreeMap<>();
   private final Map<String, Struct> endpoints = new TreeMap<>();
   private final Map<String, Ipv4Address> serviceIps = new java.util.concurrent.ConcurrentHashMap<>();
@@ -423,8 +426,11 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     List<CiliumNodeInfo> nodes = nodeInfos();
     if (nodes.stream().anyMatch(n -> n.name().equals(settings.nodeName()))) {
       RoutePlan plan = nodeDatapath.reconcile(settings.nodeName(), nodes, config);
+      // The agent's log (not the user's terminal), each failure once, as Cilium logs it per node event.
       for (RoutePlan.DirectRouteFailure f : plan.failures()) {
-        warn(f.logLine());
+        if (routeFailuresLogged.add(f.logLine())) {
+          ctx.system().log().info("{}: {}", settings.nodeName(), f.logLine());
+        }
       }
     }
     List<EndpointInfo> eps = allEndpoints();
@@ -603,6 +609,13 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
 
   /** Local endpoints follow the canonical (first created) identity of their labels. */
   private void reconcileIdentities() {
+    for (Map.Entry<Integer, String> c : List.copyOf(createdHere.entrySet())) {
+      TreeMap<Long, Integer> ids = identities.get(c.getValue());
+      if (ids != null && ids.size() > 1 && !ids.firstEntry().getValue().equals(c.getKey())) {
+        createdHere.remove(c.getKey());
+        call(KubeClient.Request.delete(KubeResource.CILIUM_IDENTITIES, "", Integer.toString(c.getKey())), r -> { });
+      }
+    }
     for (PodRun p : List.copyOf(pods.values())) {
       if (p.labels == null) {
         continue;
@@ -657,6 +670,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
           if (r.ok()) {
             long rv = Long.parseLong(r.resourceVersion().isEmpty() ? "0" : r.resourceVersion());
             identities.computeIfAbsent(key, k -> new TreeMap<>()).putIfAbsent(rv, chosen);
+            createdHere.put(chosen, key);
             reconcileIdentities();
           } else if (r.code() == 409) {
             for (PodRun q : pods.values()) {
@@ -941,7 +955,9 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
 
   // ============================================================ what the node's tools see
 
-  private void publish(io.podnet.node.cilium.hubble.Flow f) {
+  private void publish(io.podnet.node.cilium.hubble.Flow labTime) {
+    // Observers stamp flows with the node's clock: the lab's start in wall time plus lab time.
+    io.podnet.node.cilium.hubble.Flow f = labTime.shifted(settings.wallClockAtStart() * 1000);
     if (relay == null) {
       clusterRing.add(f);
       return;

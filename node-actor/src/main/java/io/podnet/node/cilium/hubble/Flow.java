@@ -50,6 +50,13 @@ public record Flow(long timeMicros, String node, Ipv4Address source, Ipv4Address
     return slash < 0 ? "" : pod.substring(0, slash);
   }
 
+  /** The same flow stamped {@code micros} later (lab time to wall time). */
+  public Flow shifted(long micros) {
+    return new Flow(timeMicros + micros, node, source, destination, protocol, sourcePort, destinationPort, tcpFlags,
+        icmpType, icmpCode, sourceIdentity, destinationIdentity, sourcePod, destinationPod, kind, verdict, type,
+        isReply);
+  }
+
   public boolean isTcp() {
     return protocol == IpProtocol.TCP;
   }
