@@ -127,8 +127,8 @@ public final class LeaderElection extends AbstractBehavior<LeaderElection.Comman
         return Optional.of("retryPeriod must be greater than zero");
       }
       if (namespace == null || namespace.isEmpty() || name == null || name.isEmpty()) {
-        // client-go: "Lock must not be nil." (a LeaseLock needs its LeaseMeta).
-        return Optional.of("Lock must not be nil.");
+        // Where client-go checks that it has a Lock; a LeaseLock needs its namespace and name.
+        return Optional.of("the Lease's namespace and name must not be empty");
       }
       if (identity == null || identity.isEmpty()) {
         return Optional.of("Lock identity is empty");

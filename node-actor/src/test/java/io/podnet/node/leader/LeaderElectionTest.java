@@ -519,8 +519,10 @@ class LeaderElectionTest {
         () -> new Config(NS, LEASE, "", s15, s10, s2, false)).getMessage());
     assertEquals("Lock identity is empty", assertThrows(IllegalArgumentException.class,
         () -> new Config(NS, LEASE, null, s15, s10, s2, false)).getMessage());
-    assertEquals("Lock must not be nil.", assertThrows(IllegalArgumentException.class,
+    assertEquals("the Lease's namespace and name must not be empty", assertThrows(IllegalArgumentException.class,
         () -> new Config(NS, "", "a", s15, s10, s2, false)).getMessage());
+    assertEquals("the Lease's namespace and name must not be empty", assertThrows(IllegalArgumentException.class,
+        () -> new Config(null, LEASE, "a", s15, s10, s2, false)).getMessage());
     assertEquals("leaseDuration, renewDeadline and retryPeriod must be set",
         assertThrows(IllegalArgumentException.class, () -> new Config(NS, LEASE, "a", null, s10, s2, false))
             .getMessage());
