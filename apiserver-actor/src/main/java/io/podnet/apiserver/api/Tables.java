@@ -29,9 +29,22 @@ public final class Tables {
 
   private Tables() {}
 
+  /** What each row carries of its object (the includeObject parameter). */
+  public enum Include { NONE, METADATA, OBJECT }
+
   /** The Table of {@code objects}, with the column definitions when {@code withColumns}. */
   public static Struct table(ResourceType type, List<KubeObject> objects, String resourceVersion, String continueToken,
       long nowMillis, boolean withColumns) {
+    return table(type, objects, resourceVersion, continueToken, nowMillis, withColumns, Include.METADATA);
+  }
+
+  /**
+   * The Table of {@code objects}; each row's {@code object} is the object's metadata as
+   * PartialObjectMetadata (the default), the whole object ({@code includeObject=Object}, which
+   * {@code kubectl get --sort-by} asks for), or absent ({@code None}).
+   */
+  public static Struct table(ResourceType type, List<KubeObject> objects, String resourceVersion, String continueToken,
+      long nowMillis, boolean withColumns, Include include) {
     List<Column> cols = columns(type, nowMillis);
     List<Value> defs = new ArrayList<>();
     for (Column c : cols) {
@@ -45,9 +58,13 @@ public final class Tables {
       for (Column c : cols) {
         cells.add(c.cell.apply(json));
       }
-      rows.add(Json.of(Json.obj("cells", Json.list(cells), "object", Json.obj(
-          "kind", "PartialObjectMetadata", "apiVersion", "meta.k8s.io/v1",
-          "metadata", ObjectCodec.metadata(o.metadata())))));
+      switch (include) {
+        case NONE -> rows.add(Json.of(Json.obj("cells", Json.list(cells))));
+        case OBJECT -> rows.add(Json.of(Json.obj("cells", Json.list(cells), "object", json)));
+        default -> rows.add(Json.of(Json.obj("cells", Json.list(cells), "object", Json.obj(
+            "kind", "PartialObjectMetadata", "apiVersion", "meta.k8s.io/v1",
+            "metadata", ObjectCodec.metadata(o.metadata())))));
+      }
     }
     Struct.Builder meta = Struct.newBuilder();
     if (!resourceVersion.isEmpty()) {

@@ -425,7 +425,7 @@ public final class ApiHttpServer implements AutoCloseable {
         next = encodeContinue(rv, last.metadata().namespace(), last.metadata().name());
       }
       if (wantsTable(req)) {
-        return json(200, Tables.table(type, items, rv, next, clock.getAsLong(), true));
+        return json(200, Tables.table(type, items, rv, next, clock.getAsLong(), true, includeObject(req)));
       }
       Struct.Builder meta = Struct.newBuilder().putFields("resourceVersion", Json.of(rv));
       if (!next.isEmpty()) {
@@ -470,7 +470,7 @@ public final class ApiHttpServer implements AutoCloseable {
     io.podnet.apiserver.store.WatchListener listener = event -> {
       Value object = table
           ? Json.of(Tables.table(type, List.of(event.object()), "", "", clock.getAsLong(),
-              firstTable.getAndSet(false)))
+              firstTable.getAndSet(false), includeObject(req)))
           : Json.of(ObjectCodec.toJson(event.object()));
       String line = Json.print(Json.obj("type", event.type().name(), "object", object)) + "\n";
       QueueOfferResult r = queue.offer(ByteString.fromString(line));
@@ -555,13 +555,22 @@ public final class ApiHttpServer implements AutoCloseable {
     return AskPattern.ask(api, msg::apply, ASK_TIMEOUT, system.scheduler());
   }
 
+  /** The Table's includeObject: None, Object, or Metadata (the default). */
+  private static Tables.Include includeObject(HttpRequest req) {
+    return switch (req.getUri().query().get("includeObject").orElse("")) {
+      case "None" -> Tables.Include.NONE;
+      case "Object" -> Tables.Include.OBJECT;
+      default -> Tables.Include.METADATA;
+    };
+  }
+
   private HttpResponse objectResponse(HttpRequest req, ResourceType type, Reply reply, int okCode) {
     if (!reply.ok()) {
       return status(reply.error());
     }
     KubeObject o = (KubeObject) reply.value();
     if (req.method().equals(HttpMethods.GET) && wantsTable(req)) {
-      return json(200, Tables.table(type, List.of(o), "", "", clock.getAsLong(), true));
+      return json(200, Tables.table(type, List.of(o), "", "", clock.getAsLong(), true, includeObject(req)));
     }
     return json(okCode, ObjectCodec.toJson(o));
   }

@@ -105,6 +105,18 @@ class KubectlTest {
         """, ok(null, "get", "pods", "-o", "wide").out);
   }
 
+  /** --sort-by asks for the Table with includeObject=Object and sorts on the embedded objects. */
+  @Test
+  void getPodsSortedByNode() throws Exception {
+    assertEquals("""
+        NAME                      READY   STATUS    RESTARTS      AGE     IP             NODE      NOMINATED NODE   READINESS GATES
+        curl-pod                  1/1     Running   1 (20m ago)   6h14m   172.20.0.201   k8s-ctr   <none>           <none>
+        webpod-696774f575-dsblb   1/1     Running   1 (20m ago)   6h12m   172.20.0.130   k8s-ctr   <none>           <none>
+        webpod-696774f575-5nvlc   1/1     Running   1 (18m ago)   6h13m   172.20.2.50    k8s-w0    <none>           <none>
+        webpod-696774f575-wssxg   1/1     Running   1 (19m ago)   6h12m   172.20.1.184   k8s-w1    <none>           <none>
+        """, ok(null, "get", "pods", "-o", "wide", "--sort-by=.spec.nodeName").out);
+  }
+
   @Test
   void getSvc() throws Exception {
     assertEquals("""

@@ -1,0 +1,92 @@
+package io.podnet.deploy.lab;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import io.podnet.deploy.Podnet;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * End to end on a lab unlike the reference (five nodes in three subnets, other names, subnets and
+ * pod CIDRs, VXLAN from the start): pods on every node, the Service answered from another subnet,
+ * ttl=63 through the tunnel, a capture on the router checked with tshark (VNI = the sender's
+ * identity, inner ICMP valid), then the switch to Geneve.
+ */
+class OverlayLabTest {
+  @TempDir
+  Path tmp;
+
+  @BeforeEach
+  void home() {
+    System.setProperty("podnet.home", tmp.resolve("home").toString());
+  }
+
+  @AfterEach
+  void clear() {
+    System.clearProperty("podnet.home");
+  }
+
+  @Test
+  void fiveNodesThreeSubnetsVxlanThenGeneve() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/kubectl")), "the real kubectl is not installed");
+    Path pcap = tmp.resolve("vxlan.pcap");
+    Path script = tmp.resolve("t.lab");
+    Files.writeString(script, """
+        cp1# kubectl get pods -o wide --sort-by=.spec.nodeName
+        cp1# kubectl get ciliumnodes -o jsonpath='{range .items[*]}{.metadata.name} {.spec.ipam.podCIDRs[0]}{"\\n"}{end}'
+        wk2# ip route | grep cilium_host
+        wk4# cilium-dbg status | grep ^Routing
+        cp1# kubectl exec client -- sh -c 'for i in $(seq 8); do curl -s --connect-timeout 1 echo:8080 | grep Hostname; done' | grep -c echo-
+        cp1# export TARGET=$(kubectl get pod -l app=echo --field-selector spec.nodeName=cp1 -o jsonpath='{.items[0].status.podIP}')
+        gw# tcpdump -i ens5 -w PCAP -c 2 udp port 8472 &
+        cp1# kubectl exec client -- ping -c 1 $TARGET
+        cp1# kubectl get cep client -o jsonpath='{.status.identity.id}{"\\n"}'
+        cp1# helm upgrade cilium cilium/cilium -n kube-system --reuse-values --set tunnelProtocol=geneve > /dev/null
+        gw# tcpdump -i any -nn -c 2 udp port 6081 &
+        cp1# kubectl exec client -- ping -c 1 $TARGET
+        """.replace("PCAP", pcap.toString()));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Podnet.run(new String[] {"run", "labs/three-subnets", script.toString()}, new PrintWriter(out, true),
+        new PrintWriter(err, true));
+    String o = out.toString();
+    assertEquals(0, code, err + o);
+    // Six pods Running, on all five nodes; pod CIDRs from the lab's 10.244.0.0/16.
+    for (String node : List.of("cp1", "wk1", "wk2", "wk3", "wk4")) {
+      assertTrue(o.matches("(?s).*Running +0 +\\d+s +10\\.244\\.\\d+\\.\\d+ +" + node + " .*"), node + "\n" + o);
+    }
+    assertTrue(o.matches("(?s).*\ncp1 10\\.244\\.\\d+\\.0/24\nwk1 10\\.244\\.\\d+\\.0/24\n.*"), o);
+    // Tunnel routes with the overlay's MTU, VXLAN in status.
+    assertTrue(o.matches("(?s).*10\\.244\\.\\d+\\.0/24 via 10\\.244\\.\\d+\\.\\d+ dev cilium_host proto kernel src "
+        + "10\\.244\\.\\d+\\.\\d+ mtu 1450 \n.*"), o);
+    assertTrue(o.contains("Routing:                 Network: Tunnel [vxlan]   Host: BPF\n"), o);
+    // Every connection from the third subnet to the Service (8080 -> 80) is answered.
+    assertTrue(o.contains("| grep -c echo-\n8\n"), o);
+    assertTrue(o.matches("(?s).*64 bytes from 10\\.244\\.\\d+\\.\\d+: icmp_seq=1 ttl=63 time=.*"), o);
+    Matcher id = Pattern.compile("\\{\\.status\\.identity\\.id\\}\\{\"\\\\n\"\\}'\n(\\d+)\n").matcher(o);
+    assertTrue(id.find(), o);
+    int identity = Integer.parseInt(id.group(1));
+    // Geneve after the upgrade, with the same identity as VNI.
+    assertTrue(o.matches("(?s).*ens5  In  IP 10\\.1\\.3\\.31\\.\\d+ > 10\\.1\\.1\\.11\\.6081: Geneve, Flags \\[none\\], vni 0x"
+        + Integer.toHexString(identity) + ": IP 10\\.244\\.\\d+\\.\\d+ > 10\\.244\\.\\d+\\.\\d+: ICMP echo request.*"), o);
+    // The capture, decoded by Wireshark's dissectors.
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/tshark")), "tshark is not installed");
+    Process p = new ProcessBuilder("tshark", "-r", pcap.toString(), "-d", "udp.port==8472,vxlan", "-T", "fields", "-e", "vxlan.vni", "-e", "icmp.type", "-e",
+        "icmp.checksum.status", "-e", "ip.ttl").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String fields = new String(p.getInputStream().readAllBytes());
+    assertEquals(0, p.waitFor(), fields);
+    assertTrue(fields.startsWith(identity + "\t8\t1\t"), "first frame: echo request, VNI " + identity
+        + ", ICMP checksum good\n" + fields);
+  }
+}
