@@ -281,11 +281,18 @@ class LeaseActorTest {
    * anyway, leaving the judgement to the server. Now and then the leader pauses (a stalled process:
    * no renewals) or releases as client-go does on shutdown. The ticks are its retry timer: the test
    * sends them every retryPeriod with client-go's jitter of 1.2, on the lab clock (ManualTime's
-   * timePasses waits 100 ms of real time per call, too slow for thousands of rounds).
+   * timePasses waits 100 ms of real time per call, too slow for thousands of rounds), or, with
+   * {@code ownTimer}, the candidate schedules them itself on an actor timer, as client-go's
+   * JitterUntil does, and ManualTime drives them.
    */
   static Behavior<Msg> candidate(String me, boolean polite, long seed, ActorRef<ApiServerActor.Command> api,
       AtomicLong clock, Ledger ledger) {
-    return Behaviors.setup(ctx -> {
+    return candidate(me, polite, seed, api, clock, ledger, false);
+  }
+
+  static Behavior<Msg> candidate(String me, boolean polite, long seed, ActorRef<ApiServerActor.Command> api,
+      AtomicLong clock, Ledger ledger, boolean ownTimer) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       SplittableRandom random = new SplittableRandom(seed);
       ActorRef<ApiServerActor.Reply> replies = ctx.messageAdapter(ApiServerActor.Reply.class, Answer::new);
       return new Object() {
@@ -297,7 +304,15 @@ class LeaseActorTest {
         long pausedUntil;
 
         Behavior<Msg> start() {
+          schedule();
           return behavior();
+        }
+
+        void schedule() {
+          if (ownTimer) {
+            long wait = RETRY_PERIOD + (long) (random.nextDouble() * 1.2 * RETRY_PERIOD);
+            timers.startSingleTimer(Tick.INSTANCE, Duration.ofMillis(wait));
+          }
         }
 
         void check(boolean ok, String what) {
@@ -314,6 +329,7 @@ class LeaseActorTest {
         }
 
         Behavior<Msg> tick() {
+          schedule();
           long now = clock.get();
           if (!pending.isEmpty() || now < pausedUntil) {
             return Behaviors.same();
@@ -396,7 +412,7 @@ class LeaseActorTest {
           return Behaviors.same();
         }
       }.start();
-    });
+    }));
   }
 
   @ParameterizedTest(name = "{0} candidates, {1} rounds")
@@ -435,6 +451,15 @@ class LeaseActorTest {
       kit.stop(r);
     }
     get();
+    int takeovers = assertNeverTwoLeaders(ledger, changes);
+    assertTrue(takeovers >= 30, "only " + takeovers + " changes of holder");
+    assertTrue(ledger.refusedAsHeld.get() > 20, "the server refused " + ledger.refusedAsHeld + " takeovers");
+    assertTrue(ledger.releases.get() > 2, "only " + ledger.releases + " releases");
+    assertTrue(ledger.staleConflicts.get() > 0 || candidates == 2, "no lost races: " + ledger.staleConflicts);
+  }
+
+  /** The checks of a race: never two leaders, every takeover on a free or expired lease. */
+  int assertNeverTwoLeaders(Ledger ledger, List<Change> changes) {
     assertEquals(List.of(), List.copyOf(ledger.errors));
 
     List<Belief> beliefs = new ArrayList<>();
@@ -478,9 +503,31 @@ class LeaseActorTest {
       before = now;
     }
     assertNotNull(before);
-    assertTrue(takeovers >= 30, "only " + takeovers + " changes of holder");
-    assertTrue(ledger.refusedAsHeld.get() > 20, "the server refused " + ledger.refusedAsHeld + " takeovers");
-    assertTrue(ledger.releases.get() > 2, "only " + ledger.releases + " releases");
-    assertTrue(ledger.staleConflicts.get() > 0 || candidates == 2, "no lost races: " + ledger.staleConflicts);
+    return takeovers;
+  }
+
+  @Test
+  void candidatesOnTheirOwnTimersUnderManualTimeNeverBothHold() {
+    Ledger ledger = new Ledger();
+    List<Change> changes = new ArrayList<>();
+    store.watch(ResourceType.LEASE, NS, LabelSelector.EVERYTHING, FieldSelector.EVERYTHING, 0,
+        e -> changes.add(new Change(e, clock.get())));
+    List<ActorRef<Msg>> refs = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      refs.add(kit.spawn(candidate("t" + i, i != 1, 2000 + i, api, clock, ledger, true), "t" + i));
+    }
+    TestProbe<ApiServerActor.Reply> pace = kit.createTestProbe();
+    for (int step = 0; step < 150; step++) {
+      advance(2_000);
+      api.tell(new ApiServerActor.Get(ResourceType.LEASE, NS, NAME, pace.getRef()));
+      pace.receiveMessage();
+    }
+    for (ActorRef<Msg> r : refs) {
+      kit.stop(r);
+    }
+    get();
+    int takeovers = assertNeverTwoLeaders(ledger, changes);
+    assertTrue(takeovers >= 3, "only " + takeovers + " changes of holder");
+    assertTrue(ledger.refusedAsHeld.get() > 3, "the server refused " + ledger.refusedAsHeld + " takeovers");
   }
 }
