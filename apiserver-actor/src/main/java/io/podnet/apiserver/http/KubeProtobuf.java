@@ -142,12 +142,24 @@ final class KubeProtobuf {
         5, s("hostIP"));
     message("EnvVar", 1, s("name"), 2, s("value"));
     message("LocalObjectReference", 1, s("name"));
+    message("Namespace", 1, msg("metadata", "ObjectMeta"), 2, msg("spec", "NamespaceSpec"),
+        3, new F("status", Kind.SKIP, null, false, false));
+    message("NamespaceSpec", 1, strings("finalizers"));
+    message("ConfigMap", 1, msg("metadata", "ObjectMeta"), 2, map("data"), 4, boolPtr("immutable"));
+    message("Service", 1, msg("metadata", "ObjectMeta"), 2, msg("spec", "ServiceSpec"),
+        3, new F("status", Kind.SKIP, null, false, false));
+    message("ServiceSpec", 1, msgs("ports", "ServicePort"), 2, map("selector"), 3, s("clusterIP"), 4, s("type"),
+        7, s("sessionAffinity"), 8, s("loadBalancerIP"), 10, s("externalName"), 11, s("externalTrafficPolicy"),
+        12, i32("healthCheckNodePort"), 13, bool("publishNotReadyAddresses"));
+    message("ServicePort", 1, s("name"), 2, s("protocol"), 3, i32("port"),
+        4, new F("targetPort", Kind.INT_OR_STRING, null, false, false), 5, i32("nodePort"));
     // A message this decoder accepts only empty (e.g. a container's resources as kubectl sends them).
     message("Empty");
   }
 
   /** The kinds whose protobuf this decoder reads, by "apiVersion/kind". */
-  private static final Map<String, String> KINDS = Map.of("apps/v1/Deployment", "Deployment");
+  private static final Map<String, String> KINDS = new java.util.TreeMap<>(Map.of("apps/v1/Deployment", "Deployment",
+      "v1/Namespace", "Namespace", "v1/ConfigMap", "ConfigMap", "v1/Service", "Service"));
 
   static boolean isProtobuf(String mediaType) {
     return mediaType.equalsIgnoreCase(MEDIA_TYPE);
@@ -303,6 +315,9 @@ final class KubeProtobuf {
             case (3 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> strVal = t.readStringRequireUtf8();
             default -> t.skipField(tt);
           }
+        }
+        if (!f.pointer && (kind == 1 ? strVal.isEmpty() : intVal == 0)) {
+          return null; // the zero IntOrString: what an absent one decodes to
         }
         return kind == 1 ? Value.newBuilder().setStringValue(strVal).build()
             : Value.newBuilder().setNumberValue(intVal).build();

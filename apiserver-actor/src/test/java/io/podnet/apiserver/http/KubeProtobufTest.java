@@ -108,18 +108,71 @@ class KubeProtobufTest {
 
   @Test
   void kindsAndFieldsItDoesNotReadAreUnsupportedMediaTypesNotDropped() {
-    byte[] namespace = hex("6b 38 73 00", "0a 0f 0a 02 76 31 12 09 4e 61 6d 65 73 70 61 63 65", // v1 Namespace
-        "12 07 0a 05 0a 03 64 65 76");                 // raw: metadata {name "dev"}
-    ApiException kind = assertThrows(ApiException.class, () -> KubeProtobuf.decode(namespace));
+    byte[] secret = hex("6b 38 73 00", "0a 0c 0a 02 76 31 12 06 53 65 63 72 65 74", // v1 Secret
+        "12 05 0a 03 0a 01 73");                       // raw: metadata {name "s"}
+    ApiException kind = assertThrows(ApiException.class, () -> KubeProtobuf.decode(secret));
     assertEquals(415, kind.status().code());
     assertEquals("UnsupportedMediaType", kind.status().reason());
     assertEquals("the body of the request was in an unknown format - podnet reads application/vnd.kubernetes.protobuf "
-        + "only for apps/v1/Deployment (not kind Namespace of v1); accepted media types include: application/json, "
-        + "application/yaml", kind.status().message());
+        + "only for apps/v1/Deployment, v1/ConfigMap, v1/Namespace, v1/Service (not kind Secret of v1); accepted "
+        + "media types include: application/json, application/yaml", kind.status().message());
     byte[] volumes = hex("6b 38 73 00", "0a 15 0a 07 61 70 70 73 2f 76 31 12 0a 44 65 70 6c 6f 79 6d 65 6e 74",
         "12 08 12 06 1a 04 12 02", "0a 00");           // spec.template.spec.volumes[0] {}
     ApiException field = assertThrows(ApiException.class, () -> KubeProtobuf.decode(volumes));
     assertEquals(415, field.status().code());
     assertEquals(true, field.status().message().contains("(not field 1 of PodSpec)"), field.status().message());
+  }
+
+  @Test
+  void kubectlCreateNamespaceConfigMapAndService() throws Exception {
+    // kubectl create namespace dev
+    assertEquals(Json.parseObject("{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"dev\"}}"),
+        KubeProtobuf.decode(hex(
+            "6b 38 73 00",
+            "0a 0f 0a 02 76 31 12 09 4e 61 6d 65 73 70 61 63 65", // typeMeta v1 Namespace
+            "12 1b",                                   // raw, 27 bytes
+            "0a 13 0a 03 64 65 76",                    //   metadata {name "dev"
+            "12 00 1a 00 22 00 2a 00 32 00 38 00 42 00", //   the rest empty}
+            "12 00",                                   //   spec {}
+            "1a 02 0a 00",                             //   status {phase ""}: skipped
+            "1a 00 22 00")));                          // contentEncoding, contentType ""
+    // kubectl create configmap cm --from-literal=a=b
+    assertEquals(Json.parseObject("""
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}, "data": {"a": "b"}}"""),
+        KubeProtobuf.decode(hex(
+            "6b 38 73 00",
+            "0a 0f 0a 02 76 31 12 09 43 6f 6e 66 69 67 4d 61 70", // typeMeta v1 ConfigMap
+            "12 1c",                                   // raw, 28 bytes
+            "0a 12 0a 02 63 6d",                       //   metadata {name "cm"
+            "12 00 1a 00 22 00 2a 00 32 00 38 00 42 00", //   the rest empty}
+            "12 06 0a 01 61 12 01 62",                 //   data {a: b}
+            "1a 00 22 00")));
+    // kubectl create service nodeport s --tcp=80:8080
+    assertEquals(Json.parseObject("""
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "labels": {"app": "s"}},
+         "spec": {"ports": [{"name": "80-8080", "protocol": "TCP", "port": 80, "targetPort": 8080}],
+                  "selector": {"app": "s"}, "type": "NodePort"}}"""),
+        KubeProtobuf.decode(hex(
+            "6b 38 73 00",
+            "0a 0d 0a 02 76 31 12 07 53 65 72 76 69 63 65", // typeMeta v1 Service
+            "12 62",                                   // raw, 98 bytes
+            "0a 1b 0a 01 73",                          //   metadata {name "s"
+            "12 00 1a 00 22 00 2a 00 32 00 38 00 42 00", //   empty fields
+            "5a 08 0a 03 61 70 70 12 01 73",           //   labels {app: s}}
+            "12 3f",                                   //   spec, 63 bytes
+            "0a 1b",                                   //     ports[0], 27 bytes
+            "0a 07 38 30 2d 38 30 38 30",              //       name "80-8080"
+            "12 03 54 43 50",                          //       protocol "TCP"
+            "18 50",                                   //       port 80
+            "22 07 08 00 10 90 3f 1a 00",              //       targetPort {type int, intVal 8080}
+            "28 00",                                   //       nodePort 0
+            "12 08 0a 03 61 70 70 12 01 73",           //     selector {app: s}
+            "1a 00",                                   //     clusterIP ""
+            "22 08 4e 6f 64 65 50 6f 72 74",           //     type "NodePort"
+            "3a 00 42 00 52 00 5a 00",                 //     sessionAffinity, loadBalancerIP, externalName,
+                                                       //     externalTrafficPolicy ""
+            "60 00 68 00",                             //     healthCheckNodePort 0, publishNotReadyAddresses false
+            "1a 02 0a 00",                             //   status {loadBalancer {}}: skipped
+            "1a 00 22 00")));
   }
 }

@@ -94,6 +94,17 @@ class KubectlControllersTest {
           "jsonpath={.metadata.name} {.spec.replicas} {.spec.selector.matchLabels} {.spec.template.spec.containers[0].name}"
               + " {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].containerPort}")
           .replace("{\"app\":\"web\"}", "app=web"));
+      // So do create namespace, configmap and service.
+      assertEquals("namespace/dev created\n", kubectl(null, "create", "namespace", "dev"));
+      assertEquals("configmap/cm created\n", kubectl(null, "-n", "dev", "create", "configmap", "cm",
+          "--from-literal=a=b"));
+      assertEquals("b", kubectl(null, "-n", "dev", "get", "configmap", "cm", "-o", "jsonpath={.data.a}"));
+      assertEquals("service/web created\n", kubectl(null, "create", "service", "nodeport", "web", "--tcp=80:8080"));
+      String svc = kubectl(null, "get", "svc", "web");
+      assertTrue(svc.lines().skip(1).findFirst().orElseThrow()
+          .matches("web +NodePort +10\\.(9[6-9]|10[0-9]|11[01])\\.\\d+\\.\\d+ +<none> +80:3\\d{4}/TCP +\\d+s"), svc);
+      assertEquals("8080 web", kubectl(null, "get", "svc", "web", "-o",
+          "jsonpath={.spec.ports[0].targetPort} {.spec.selector.app}"));
       String pods = until(o -> o.lines().filter(l -> l.contains("Running")).count() == 2, "get", "pods");
       for (String l : pods.lines().skip(1).toList()) {
         assertTrue(l.matches("web-[bcdfghjklmnpqrstvwxz2456789]{1,10}-[bcdfghjklmnpqrstvwxz2456789]{5} +1/1 +Running .*"),
