@@ -10,6 +10,7 @@ import io.podnet.apiserver.store.ResourceType;
 import io.podnet.apiserver.store.Status;
 import io.podnet.apiserver.store.WatchListener;
 import io.podnet.apiserver.controllers.Admission;
+import io.podnet.apiserver.lease.LeaseArbiter;
 import io.podnet.apiserver.controllers.ControllerManager;
 import io.podnet.apiserver.store.persist.DurableStore;
 import java.time.Duration;
@@ -177,7 +178,8 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
         .onMessage(Get.class, m -> answer(m.replyTo, () -> store.get(m.type, m.namespace, m.name)))
         .onMessage(ListObjects.class, m -> answer(m.replyTo, () -> store.list(m.type, m.namespace, m.labels, m.fields)))
         .onMessage(Create.class, m -> answer(m.replyTo,
-            () -> store.create(m.type, admission.admit(store, m.type, Defaults.onCreate(m.type, m.object), null))))
+            () -> store.create(m.type, admission.admit(store, m.type, leases(m.type, null, Defaults.onCreate(m.type,
+                m.object)), null))))
         .onMessage(Update.class, m -> answer(m.replyTo, () -> m.status
             ? store.updateStatus(m.type, m.object)
             : update(m.type, m.object)))
@@ -223,7 +225,12 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
   /** An update of the main resource, through admission (which sees the stored object). */
   private KubeObject update(ResourceType type, KubeObject request) {
     KubeObject old = store.get(type, request.metadata().namespace(), request.metadata().name());
-    return store.update(type, admission.admit(store, type, request, old));
+    return store.update(type, admission.admit(store, type, leases(type, old, request), old));
+  }
+
+  /** Leases are arbitrated on the server's clock: see {@link LeaseArbiter#admit}. */
+  private KubeObject leases(ResourceType type, KubeObject old, KubeObject request) {
+    return ResourceType.LEASE.equals(type) ? LeaseArbiter.admit(old, request, store.now()) : request;
   }
 
   private Behavior<Command> onStartWatch(StartWatch m) {

@@ -18,27 +18,91 @@ public final class PodTemplates {
 
   private PodTemplates() {}
 
+  /** FNV-1a's 32-bit offset basis (hash/fnv's offset32). */
+  static final int FNV32_OFFSET = 0x811c9dc5;
+  /** FNV-1a's 32-bit prime (hash/fnv's prime32). */
+  static final int FNV32_PRIME = 0x01000193;
+
   /**
-   * controller.ComputeHash: FNV-1a (32 bit) over the template, then, when there is a collision
-   * count, its uint32 value as 8 little-endian bytes; the decimal of the sum rendered with
-   * rand.SafeEncodeString. Kubernetes hashes the Go struct printed by spew; podnet hashes the
-   * template's canonical JSON (sorted keys), so names have Kubernetes' shape and stability (same
-   * template, same hash; any change, a new one) but not a real cluster's values.
+   * controller.ComputeHash(template, collisionCount): an FNV-1a 32-bit hasher (Go's fnv.New32a)
+   * is fed the template by hashutil.DeepHashObject, then, when there is a collision count, 8 bytes
+   * with its uint32 value little-endian in the first four ({@code binary.LittleEndian.PutUint32}
+   * into {@code make([]byte, 8)}); the hash is {@code rand.SafeEncodeString(fmt.Sprint(Sum32()))}:
+   * the decimal digits of the unsigned sum, each mapped to {@link KubeNames#ALPHANUMS}, so 1 to 10
+   * characters from "456789bcdf" (10 for sums from 1,000,000,000 up, not padded).
+   *
+   * <p>What is not reproduced: DeepHashObject prints the Go struct with go-spew ({@code %#v},
+   * sorted keys, type names, every defaulted field) and hashes that text; podnet hashes the
+   * template's {@link #canonical canonical JSON} instead. Same template, same hash; any change (a
+   * rollout restart's restartedAt annotation) a new one; but the values differ from a real
+   * cluster's for the same manifest.
    */
   public static String computeHash(Struct template, Long collisionCount) {
-    int h = 0x811c9dc5;
-    for (byte b : Json.print(template).getBytes(StandardCharsets.UTF_8)) {
-      h ^= (b & 0xFF);
-      h *= 0x01000193;
-    }
+    int h = fnv32a(FNV32_OFFSET, canonical(template).getBytes(StandardCharsets.UTF_8));
     if (collisionCount != null) {
       long c = collisionCount & 0xFFFFFFFFL;
-      for (int i = 0; i < 8; i++) {
-        h ^= (int) ((i < 4 ? c >>> (8 * i) : 0) & 0xFF);
-        h *= 0x01000193;
+      byte[] bytes = new byte[8];
+      for (int i = 0; i < 4; i++) {
+        bytes[i] = (byte) (c >>> (8 * i));
       }
+      h = fnv32a(h, bytes);
     }
     return KubeNames.safeEncodeString(Long.toString(h & 0xFFFFFFFFL));
+  }
+
+  /** FNV-1a, 32 bits: for each byte, xor it in, then multiply by the prime. */
+  static int fnv32a(int h, byte[] data) {
+    for (byte b : data) {
+      h ^= (b & 0xFF);
+      h *= FNV32_PRIME;
+    }
+    return h;
+  }
+
+  /**
+   * The text hashed for a template: its JSON with sorted keys, without nulls and without empty
+   * objects, so that templates that decode to the same Go PodTemplateSpec hash alike whatever the
+   * client sent ({@code "creationTimestamp": null} from kubectl apply, {@code "resources": {}} from
+   * kubectl create's JSON, nothing from its protobuf). Empty lists stay: Go tells a nil slice from
+   * an empty one, and spew prints them differently.
+   */
+  static String canonical(Struct template) {
+    return Json.print(prune(template));
+  }
+
+  private static Struct prune(Struct s) {
+    Struct.Builder b = Struct.newBuilder();
+    for (Map.Entry<String, Value> e : s.getFieldsMap().entrySet()) {
+      Value v = prune(e.getValue());
+      if (v != null) {
+        b.putFields(e.getKey(), v);
+      }
+    }
+    return b.build();
+  }
+
+  /** The value without nulls and empty objects inside; null if it is itself null or an empty object. */
+  private static Value prune(Value v) {
+    switch (v.getKindCase()) {
+      case NULL_VALUE, KIND_NOT_SET -> {
+        return null;
+      }
+      case STRUCT_VALUE -> {
+        Struct s = prune(v.getStructValue());
+        return s.getFieldsCount() == 0 ? null : Json.of(s);
+      }
+      case LIST_VALUE -> {
+        com.google.protobuf.ListValue.Builder l = com.google.protobuf.ListValue.newBuilder();
+        for (Value item : v.getListValue().getValuesList()) {
+          Value p = prune(item);
+          l.addValues(p == null ? Json.of(Struct.getDefaultInstance()) : p);
+        }
+        return Value.newBuilder().setListValue(l).build();
+      }
+      default -> {
+        return v;
+      }
+    }
   }
 
   /** The template without the given label (EqualIgnoreHash compares templates this way). */

@@ -526,7 +526,12 @@ public final class ApiHttpServer implements AutoCloseable {
   // ================================================================== bodies and responses
 
   private CompletionStage<Struct> body(HttpRequest req) {
+    boolean protobuf = KubeProtobuf.isProtobuf(req.entity().getContentType().mediaType().toString());
     return req.entity().toStrict(ASK_TIMEOUT.toMillis(), system).thenApply(strict -> {
+      if (protobuf) {
+        // client-go's typed clients (kubectl create deployment) send protobuf.
+        return KubeProtobuf.decode(strict.getData().toArray());
+      }
       String text = strict.getData().utf8String();
       try {
         return Json.parseObject(text);

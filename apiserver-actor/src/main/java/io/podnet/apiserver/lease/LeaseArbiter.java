@@ -169,10 +169,80 @@ public final class LeaseArbiter {
     KubeObject request =
         stored.withMetadata(stored.metadata().withResourceVersion(precondition)).withSpec(spec.toStruct());
     try {
-      return done.apply(view(store.update(ResourceType.LEASE, request)));
+      KubeObject written = store.update(ResourceType.LEASE, request);
+      // The spec just written, not parsed back from its Struct (a renewal's largest cost was parsing times).
+      return done.apply(new Lease(written.metadata().namespace(), written.metadata().name(),
+          written.metadata().resourceVersion(), spec));
     } catch (ApiException e) {
       return new LeaseOutcome.Failed(e.status());
     }
+  }
+
+  /**
+   * The server's rule for every write of a Lease by a client (create, update, patch, whatever
+   * the transport), applied by the API-server actor before the store sees the write:
+   *
+   * <ul>
+   *   <li>the spec is validated as kube-apiserver's {@code ValidateLeaseSpec} does
+   *       (leaseDurationSeconds &gt; 0, leaseTransitions &gt;= 0; 422 Invalid);
+   *   <li>a write that gives the lease to a new, non-empty holder is refused with 409 Conflict
+   *       ({@code Operation cannot be fulfilled on leases.coordination.k8s.io "NAME": lock is held
+   *       by HOLDER and has not yet expired}) while the stored lease is held at {@code nowMillis}
+   *       ({@link Lease#heldAt}: a holder and {@code now <= renewTime + leaseDurationSeconds}); it
+   *       is accepted when the lease is free (no holder, released) or expired;
+   *   <li>a write that keeps the holder is a renewal by that holder, and a write of an empty
+   *       holder is a release: both are accepted (the server cannot tell who sends a write, as all
+   *       clients of the lab share one identity; releasing a lease one does not hold is a client
+   *       bug, which Kubernetes does not catch either).
+   * </ul>
+   *
+   * <p>Everything the client wrote (holderIdentity, acquireTime, renewTime, leaseDurationSeconds,
+   * leaseTransitions) is stored as written, as Kubernetes stores it: client-go's leader election
+   * writes acquireTime and renewTime from its clock and counts leaseTransitions itself. Kubernetes'
+   * kube-apiserver itself does not arbitrate (client-go judges expiry on its own clock, from when it
+   * observed the record, and its lease is valid while {@code observedTime + duration} is after now,
+   * so a client-go candidate may try at exactly {@code renewTime + duration} and be refused here:
+   * the server's boundary is the strict {@code now > renewTime + leaseDurationSeconds}). A request
+   * on a stale resourceVersion is left to the store, which answers its own 409 Conflict first, as
+   * kube-apiserver checks the precondition before admission.
+   *
+   * @param stored    the stored lease, null on create
+   * @param request   the lease the client asks to store
+   * @param nowMillis the server's clock, epoch milliseconds
+   * @return {@code request}, unchanged
+   * @throws ApiException 422 Invalid, 409 Conflict
+   */
+  public static KubeObject admit(KubeObject stored, KubeObject request, long nowMillis) {
+    String name = request.metadata().name();
+    LeaseSpec next;
+    try {
+      next = LeaseSpec.fromStruct(request.spec());
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(Status.invalid(ResourceType.LEASE, name, e.getMessage()));
+    }
+    if (next.leaseDurationSeconds() != null && next.leaseDurationSeconds() <= 0) {
+      throw new ApiException(Status.invalid(ResourceType.LEASE, name, "spec.leaseDurationSeconds: Invalid value: "
+          + next.leaseDurationSeconds() + ": must be greater than 0"));
+    }
+    if (next.leaseTransitions() != null && next.leaseTransitions() < 0) {
+      throw new ApiException(Status.invalid(ResourceType.LEASE, name, "spec.leaseTransitions: Invalid value: "
+          + next.leaseTransitions() + ": must be greater than or equal to 0"));
+    }
+    if (stored == null) {
+      return request;
+    }
+    String rv = request.metadata().resourceVersion();
+    if (!rv.isEmpty() && !rv.equals(stored.metadata().resourceVersion())) {
+      return request;
+    }
+    Lease current = view(stored);
+    String holder = current.spec().holder();
+    if (!next.holder().isEmpty() && !next.holder().equals(holder)
+        && current.heldAt(Instant.ofEpochMilli(nowMillis))) {
+      throw new ApiException(Status.conflict(ResourceType.LEASE, name,
+          "lock is held by " + holder + " and has not yet expired"));
+    }
+    return request;
   }
 
   private static Status checkRequest(String name, String candidate, int durationSeconds) {

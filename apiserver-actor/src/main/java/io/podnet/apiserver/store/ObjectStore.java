@@ -170,6 +170,11 @@ public final class ObjectStore {
     return java.util.Collections.unmodifiableMap(objects);
   }
 
+  /** The server's clock, epoch milliseconds: the one creationTimestamp and Lease arbitration use. */
+  public long now() {
+    return clock.getAsLong();
+  }
+
   /** The store's current resourceVersion: that of the latest write. */
   public long resourceVersion() {
     return resourceVersion;

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 class ControllersTest {
   final TestLab lab = new TestLab();
 
-  static final String HASH = "[" + KubeNames.ALPHANUMS + "]{1,10}";
+  static final String HASH = "[456789bcdf]{1,10}"; // SafeEncodeString of decimal digits
   static final String SUFFIX = "[" + KubeNames.ALPHANUMS + "]{5}";
 
   KubeObject service(String name, String type, Map<String, Object> extraSpec) {

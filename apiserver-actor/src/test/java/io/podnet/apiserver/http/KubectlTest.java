@@ -209,6 +209,22 @@ class KubectlTest {
   }
 
   @Test
+  void aHeldLeaseCannotBeTakenByPatchUntilItExpires() throws Exception {
+    String[] take = {"-n", "kube-system", "patch", "lease", "cilium-l2announce-default-webpod", "--type", "merge",
+        "-p", "{\"spec\":{\"holderIdentity\":\"k8s-w0\"}}"};
+    // renewTime 12:35:45.144393 + 15 s: held until 12:36:00.144393 included.
+    lab.at(java.time.Instant.parse("2025-08-09T12:36:00.144Z"));
+    Result refused = kubectl(null, take);
+    assertEquals(1, refused.exit);
+    assertEquals("Error from server (Conflict): Operation cannot be fulfilled on leases.coordination.k8s.io "
+        + "\"cilium-l2announce-default-webpod\": lock is held by k8s-w1 and has not yet expired\n", refused.err);
+    lab.at(java.time.Instant.parse("2025-08-09T12:36:00.145Z"));
+    assertEquals("lease.coordination.k8s.io/cilium-l2announce-default-webpod patched\n", ok(null, take).out);
+    assertEquals("k8s-w0", ok(null, "-n", "kube-system", "get", "lease", "cilium-l2announce-default-webpod", "-o",
+        "jsonpath={.spec.holderIdentity}").out);
+  }
+
+  @Test
   void apiResources() throws Exception {
     String out = ok(null, "api-resources").out;
     String pool = out.lines().filter(l -> l.toLowerCase().contains("ciliumloadbalancerippool")).findFirst().orElseThrow();
