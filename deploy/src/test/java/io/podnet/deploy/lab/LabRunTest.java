@@ -4,39 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.podnet.deploy.Podnet;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** `podnet run`: a lab started from its topology, a transcript replayed through the real shims. */
-class LabRunTest {
-  @TempDir
-  Path tmp;
+class LabRunTest extends PodnetHomeTest {
 
-  @BeforeEach
-  void home() {
-    System.setProperty("podnet.home", tmp.resolve("home").toString());
-  }
-
-  @AfterEach
-  void clear() {
-    System.clearProperty("podnet.home");
-  }
-
-  record Run(int code, String out, String err) {}
-
-  static Run podnet(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Podnet.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-    return new Run(code, out.toString(), err.toString());
-  }
 
   static final String TWO_SUBNETS = """
       name: two-subnets

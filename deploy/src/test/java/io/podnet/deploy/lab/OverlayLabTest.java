@@ -4,18 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import io.podnet.deploy.Podnet;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * End to end on a lab unlike the reference (five nodes in three subnets, other names, subnets and
@@ -23,19 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ttl=63 through the tunnel, a capture on the router checked with tshark (VNI = the sender's
  * identity, inner ICMP valid), then the switch to Geneve.
  */
-class OverlayLabTest {
-  @TempDir
-  Path tmp;
-
-  @BeforeEach
-  void home() {
-    System.setProperty("podnet.home", tmp.resolve("home").toString());
-  }
-
-  @AfterEach
-  void clear() {
-    System.clearProperty("podnet.home");
-  }
+class OverlayLabTest extends PodnetHomeTest {
 
   @Test
   void fiveNodesThreeSubnetsVxlanThenGeneve() throws Exception {
@@ -56,12 +38,9 @@ class OverlayLabTest {
         gw# tcpdump -i any -nn -c 2 udp port 6081 &
         cp1# kubectl exec client -- ping -c 1 $TARGET
         """.replace("PCAP", pcap.toString()));
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Podnet.run(new String[] {"run", "labs/three-subnets", script.toString()}, new PrintWriter(out, true),
-        new PrintWriter(err, true));
-    String o = out.toString();
-    assertEquals(0, code, err + o);
+    Run r = podnet("run", "labs/three-subnets", script.toString());
+    String o = r.out();
+    assertEquals(0, r.code(), r.err() + o);
     // Six pods Running, on all five nodes; pod CIDRs from the lab's 10.244.0.0/16.
     for (String node : List.of("cp1", "wk1", "wk2", "wk3", "wk4")) {
       assertTrue(o.matches("(?s).*Running +0 +\\d+s +10\\.244\\.\\d+\\.\\d+ +" + node + " .*"), node + "\n" + o);

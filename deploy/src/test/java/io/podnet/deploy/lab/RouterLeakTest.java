@@ -3,17 +3,11 @@ package io.podnet.deploy.lab;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.podnet.deploy.Podnet;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The reference lab's first lesson on a lab of plain hosts: a router without a route for a
@@ -21,19 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * router's tcpdump shows them coming In on the LAN side and going Out on the uplink; after
  * {@code ip route add} on the router, pings work and the TTL is one less per router hop.
  */
-class RouterLeakTest {
-  @TempDir
-  Path tmp;
-
-  @BeforeEach
-  void home() {
-    System.setProperty("podnet.home", tmp.resolve("home").toString());
-  }
-
-  @AfterEach
-  void clear() {
-    System.clearProperty("podnet.home");
-  }
+class RouterLeakTest extends PodnetHomeTest {
 
   static final String LAB = """
       name: leak-lab
@@ -71,11 +53,9 @@ class RouterLeakTest {
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("lab.yaml"), LAB);
     Files.writeString(dir.resolve("walkthrough.lab"), WALKTHROUGH);
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Podnet.run(new String[] {"run", dir.toString()}, new PrintWriter(out, true), new PrintWriter(err, true));
-    assertEquals(0, code, err.toString());
-    String o = out.toString();
+    Run r = podnet("run", dir.toString());
+    assertEquals(0, r.code(), r.err());
+    String o = r.out();
     List<String> lines = o.lines().toList();
 
     // Before the route: 100% loss, and the router sends the request out of its NAT uplink.
