@@ -116,6 +116,26 @@ public final class TcpLayer implements IpProtocolHandler {
     }
   }
 
+  /**
+   * A cgroup connect4 program (Cilium's socket-level load balancer): it may rewrite the address
+   * and port a connect(2) goes to; null leaves them.
+   */
+  @FunctionalInterface
+  public interface ConnectHook {
+    /** The destination to use instead of {@code dst:port}, or null. */
+    Destination translate(Ipv4Address dst, int port);
+  }
+
+  /** A rewritten connect destination. */
+  public record Destination(Ipv4Address address, int port) {}
+
+  private ConnectHook connectHook = (dst, port) -> null;
+
+  /** Attaches a connect hook (replacing any); null detaches. */
+  public void setConnectHook(ConnectHook hook) {
+    this.connectHook = hook != null ? hook : (dst, port) -> null;
+  }
+
   /** connect(2) from the address the route picks. */
   public TcpConnection connect(Ipv4Address dst, int port, TcpListener listener) {
     return connect(dst, port, null, listener);
@@ -131,6 +151,11 @@ public final class TcpLayer implements IpProtocolHandler {
   public TcpConnection connect(Ipv4Address dst, int port, Ipv4Address src, TcpListener listener) {
     if (port < 1 || port > 0xffff) {
       throw new IllegalArgumentException("port out of range 1-65535: " + port);
+    }
+    Destination to = connectHook.translate(dst, port);
+    if (to != null) {
+      dst = to.address();
+      port = to.port();
     }
     Ipv4Address from = src != null ? src : ip.sourceFor(dst);
     if (from == null) {

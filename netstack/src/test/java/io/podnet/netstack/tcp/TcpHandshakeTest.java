@@ -221,6 +221,30 @@ class TcpHandshakeTest {
     assertEquals(syn.h().sourcePort(), rst.h().destinationPort());
   }
 
+  /** A connect hook (Cilium's socket LB) sends the SYN to the address it picks; unknown frontends pass. */
+  @Test
+  void connectHookRewritesTheDestinationBeforeTheSyn() throws Exception {
+    TcpNet n = new TcpNet(7);
+    n.b.tcp.listen(Ipv4Address.ANY, 8080, 10, c -> new Rec());
+    Ipv4Address service = Ipv4Address.parse("10.96.0.10");
+    n.a.tcp.setConnectHook((dst, port) -> dst.equals(service) && port == 80
+        ? new TcpLayer.Destination(B, 8080) : null);
+    Rec cli = new Rec();
+    n.a.tcp.connect(service, 80, cli);
+    n.runFor(100_000);
+    assertEquals(List.of("connected"), cli.events.subList(0, 1));
+    assertEquals(8080, n.log.get(0).h().destinationPort());
+    Rec other = new Rec();
+    n.a.tcp.connect(B, 81, other);
+    n.runFor(100_000);
+    assertEquals(SocketError.ECONNREFUSED, other.error, "not a frontend: untouched");
+    n.a.tcp.setConnectHook(null);
+    Rec plain = new Rec();
+    n.a.tcp.connect(B, 8080, plain);
+    n.runFor(100_000);
+    assertEquals("connected", plain.events.get(0));
+  }
+
   @Test
   void resetRulesForSegmentsNobodyWants() {
     TcpNet n = new TcpNet(8);

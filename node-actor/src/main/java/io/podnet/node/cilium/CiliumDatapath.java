@@ -199,6 +199,18 @@ public final class CiliumDatapath {
     }
   }
 
+  /**
+   * The socket-level load balancer (cil_sock4_connect): a connect to a service frontend goes to a
+   * random backend; null when {@code ip:port} is no frontend or has no backend.
+   */
+  public ServiceTable.Backend selectBackend(Ipv4Address ip, int port, int proto) {
+    ServiceTable.Frontend f = frontends.get(new Tuple(0, ip.value(), 0, port, proto));
+    if (f == null || f.backends().isEmpty()) {
+      return null;
+    }
+    return f.backends().get(random.nextInt(f.backends().size()));
+  }
+
   // ================================================================= lookups
 
   /** Longest-prefix match in the ipcache, or null. */
