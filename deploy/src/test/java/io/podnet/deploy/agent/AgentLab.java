@@ -186,10 +186,15 @@ final class AgentLab implements AutoCloseable {
   }
 
   void createPod(String ns, String name, String node, Map<String, String> labels, boolean hostNetwork) {
+    createPod(ns, name, node, labels, hostNetwork, "nicolaka/netshoot");
+  }
+
+  void createPod(String ns, String name, String node, Map<String, String> labels, boolean hostNetwork,
+      String image) {
     ok(call(KubeClient.Request.create(KubeResource.PODS, json("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":"
         + "{\"name\":" + quote(name) + ",\"namespace\":" + quote(ns) + ",\"labels\":" + dataJson(labels) + "},"
         + "\"spec\":{\"nodeName\":" + quote(node) + (hostNetwork ? ",\"hostNetwork\":true" : "")
-        + ",\"containers\":[{\"name\":\"main\",\"image\":\"nicolaka/netshoot\"}]}}"))));
+        + ",\"containers\":[{\"name\":\"main\",\"image\":" + quote(image) + "}]}}"))));
   }
 
   /** Deletes a pod at once (grace period 0), as the kubelet would confirm it. */
@@ -255,6 +260,35 @@ final class AgentLab implements AutoCloseable {
     }
     int nl = all.indexOf("\n");
     return nl < 0 ? all.toString() : all.substring(0, nl);
+  }
+
+  /** Runs a command while lab time passes in 1 ms steps, up to {@code limit}; it must end by then. */
+  Output runTimed(ActorRef<HostActor.Command> host, Duration limit, String... argv) {
+    TestProbe<ToolOutput> p = testKit.createTestProbe();
+    String id = "t" + ids.incrementAndGet();
+    host.tell(new HostActor.RunTool(id, List.of(argv), "/", p.ref()));
+    StringBuilder out = new StringBuilder();
+    StringBuilder err = new StringBuilder();
+    for (long ms = 0; ms <= limit.toMillis(); ms++) {
+      while (true) {
+        ToolOutput o;
+        try {
+          o = p.receiveMessage(Duration.ofMillis(ms == 0 ? 200 : 5));
+        } catch (AssertionError noneYet) {
+          break;
+        }
+        if (o instanceof ToolOutput.Stdout s) {
+          out.append(s.text());
+        } else if (o instanceof ToolOutput.Stderr s) {
+          err.append(s.text());
+        } else if (o instanceof ToolOutput.Exited x) {
+          return new Output(out.toString(), err.toString(), x.code());
+        }
+      }
+      time.timePasses(Duration.ofMillis(1));
+    }
+    host.tell(new HostActor.KillTool(id));
+    throw new AssertionError(String.join(" ", argv) + " still runs after " + limit + ": " + out + err);
   }
 
   record Output(String out, String err, int code) {}

@@ -97,4 +97,199 @@ class NodeAgentTest {
       assertTrue(routes.contains(w2[0] + " via 192.168.10.102 dev eth0"), routes);
     });
   }
+
+  /** The pod once it runs with an IP. */
+  Struct running(String ns, String name) {
+    return lab.awaitValue(() -> {
+      Struct pod = lab.get(KubeResource.PODS, ns, name);
+      assertEquals("Running", str(pod, "status.phase"), () -> "pod " + name + ": " + AgentLab.print(pod));
+      assertFalse(str(pod, "status.podIP").isEmpty());
+      return pod;
+    });
+  }
+
+  /** Whether {@code cilium-dbg bpf ipcache list} maps {@code ip}/32 to identity {@code id}. */
+  static boolean inIpcache(String ipcache, String ip, Object id) {
+    return Pattern.compile("^" + Pattern.quote(ip + "/32") + " +identity=" + id + " ", Pattern.MULTILINE)
+        .matcher(ipcache).find();
+  }
+
+  /** The lxc devices on a node, by name. */
+  List<String> lxcDevices(String node) {
+    String links = lab.run(lab.nodes.get(node), "ip", "link").out();
+    List<String> out = new ArrayList<>();
+    Matcher m = Pattern.compile("^\\d+: (lxc[0-9a-f]{12})[@:]", Pattern.MULTILINE).matcher(links);
+    while (m.find()) {
+      out.add(m.group(1));
+    }
+    return out;
+  }
+
+  /** Cilium's security labels of a default-namespace pod with {@code app=APP} and the default service account. */
+  static Map<String, String> securityLabels(String app) {
+    return new TreeMap<>(Map.of(
+        "k8s:app", app,
+        "k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name", "default",
+        "k8s:io.cilium.k8s.policy.cluster", "default",
+        "k8s:io.cilium.k8s.policy.serviceaccount", "default",
+        "k8s:io.kubernetes.pod.namespace", "default"));
+  }
+
+  static Map<String, String> strings(Struct s, String path) {
+    Map<String, String> out = new TreeMap<>();
+    at(s, path).getStructValue().getFieldsMap().forEach((k, v) -> out.put(k, v.getStringValue()));
+    return out;
+  }
+
+  /** The CiliumIdentities whose security-labels are {@code labels}. */
+  List<Struct> identitiesOf(Map<String, String> labels) {
+    return lab.list(KubeResource.CILIUM_IDENTITIES).stream()
+        .filter(i -> strings(i, "security-labels").equals(labels)).toList();
+  }
+
+  @Test
+  void aPodRunsWithAnIpFromThePodCidrBehindAnLxcDeviceWithAnEndpointAndAnIdentityUntilDeleted() {
+    cluster(1);
+    String[] w1 = nodeReady("k8s-w1");
+    var node = lab.nodes.get("k8s-w1");
+    assertEquals(List.of(), lxcDevices("k8s-w1"));
+    lab.createPod("default", "webpod-1", "k8s-w1", Map.of("app", "webpod"), false);
+
+    Struct pod = running("default", "webpod-1");
+    String ip = str(pod, "status.podIP");
+    assertTrue(Ipv4Prefix.parse(w1[0]).contains(Ipv4Address.parse(ip)), ip + " in " + w1[0]);
+    assertNotEquals(w1[1], ip, "not the router IP");
+    assertEquals("192.168.10.101", str(pod, "status.hostIP"));
+    assertEquals(ip, str(pod, "status.podIPs.0.ip"));
+    assertEquals("True", str(pod, "status.conditions.2.status"));
+
+    // The pod's own stack: its IP on eth0, the router IP as its gateway.
+    var podHost = lab.podHost("default", "webpod-1");
+    String addr = lab.run(podHost, "ip", "-4", "addr", "show", "dev", "eth0").out();
+    assertTrue(addr.contains("inet " + ip + "/32 scope global eth0"), addr);
+    String podRoutes = lab.run(podHost, "ip", "route").out();
+    assertTrue(podRoutes.contains("default via " + w1[1] + " dev eth0 mtu 1500"), podRoutes);
+    // One lxc device on the node, up.
+    List<String> lxc = lxcDevices("k8s-w1");
+    assertEquals(1, lxc.size(), () -> lab.run(node, "ip", "link").out());
+    assertTrue(lab.run(node, "ip", "link", "show", lxc.get(0)).out().contains("state UP"));
+
+    // Its CiliumEndpoint and CiliumIdentity.
+    Struct cep = lab.awaitValue(() -> {
+      Struct c = lab.find(KubeResource.CILIUM_ENDPOINTS, "default", "webpod-1");
+      assertNotNull(c, "no CiliumEndpoint yet");
+      return c;
+    });
+    assertEquals(ip, str(cep, "status.networking.addressing.0.ipv4"));
+    assertEquals("192.168.10.101", str(cep, "status.networking.node"));
+    assertEquals("ready", str(cep, "status.state"));
+    assertEquals(str(pod, "metadata.uid"), str(cep, "metadata.ownerReferences.0.uid"));
+    int id = Integer.parseInt(str(cep, "status.identity.id"));
+    assertTrue(id >= 256 && id <= 65535, "a cluster-scope identity: " + id);
+    Struct identity = lab.get(KubeResource.CILIUM_IDENTITIES, "", Integer.toString(id));
+    assertEquals(securityLabels("webpod"), strings(identity, "security-labels"));
+    assertEquals("webpod", str(identity, "metadata.labels.app"));
+    assertEquals("default", strings(identity, "metadata.labels").get("io.kubernetes.pod.namespace"));
+    // The datapath knows it, and IPAM holds the address for it.
+    lab.await(() -> {
+      String ipcache = lab.run(node, "cilium-dbg", "bpf", "ipcache", "list").out();
+      assertTrue(inIpcache(ipcache, ip, id), ipcache);
+    });
+    String status = lab.run(node, "cilium-dbg", "status", "--all-addresses").out();
+    assertTrue(status.contains("  " + ip + " (default/webpod-1)"), status);
+    assertTrue(status.contains("IPv4: 2/254 allocated from " + w1[0]), status);
+
+    // Deleted: the lxc device goes, the address is free again, the endpoint is gone.
+    lab.deletePod("default", "webpod-1");
+    lab.await(() -> assertEquals(List.of(), lxcDevices("k8s-w1")));
+    lab.await(() -> assertNull(lab.find(KubeResource.CILIUM_ENDPOINTS, "default", "webpod-1")));
+    lab.await(() -> assertEquals(List.of(), lab.podHosts("default", "webpod-1")));
+    status = lab.run(node, "cilium-dbg", "status", "--all-addresses").out();
+    assertFalse(status.contains(ip + " (default/webpod-1)"), status);
+    assertTrue(status.contains("IPv4: 1/254 allocated from " + w1[0]), status);
+    lab.await(() -> {
+      String ipcache = lab.run(node, "cilium-dbg", "bpf", "ipcache", "list").out();
+      assertFalse(ipcache.contains("\n" + ip + "/32"), ipcache);
+    });
+
+    // A new pod runs as the first did.
+    lab.createPod("default", "webpod-2", "k8s-w1", Map.of("app", "webpod"), false);
+    Struct next = running("default", "webpod-2");
+    assertTrue(Ipv4Prefix.parse(w1[0]).contains(Ipv4Address.parse(str(next, "status.podIP"))));
+    lab.await(() -> assertEquals(1, lxcDevices("k8s-w1").size()));
+  }
+
+  @Test
+  void twoPodsWithTheSameLabelsOnTwoNodesConvergeOnOneIdentity() {
+    lab = new AgentLab();
+    lab.startNode("k8s-w1", "192.168.10.101");
+    lab.startNode("k8s-w2", "192.168.10.102");
+    // The pod GC deletes pods bound to nodes that are not registered (yet).
+    lab.await(() -> assertNotNull(lab.find(KubeResource.NODES, "", "k8s-w1")));
+    lab.await(() -> assertNotNull(lab.find(KubeResource.NODES, "", "k8s-w2")));
+    // Both pods wait for Cilium, so that both agents allocate an identity for them at once.
+    lab.createPod("default", "webpod-a", "k8s-w1", Map.of("app", "webpod"), false);
+    lab.createPod("default", "webpod-b", "k8s-w2", Map.of("app", "webpod"), false);
+    lab.createPod("default", "curl-pod", "k8s-w2", Map.of("app", "curl"), false);
+    lab.installCilium(AgentLab.NATIVE);
+    String a = str(running("default", "webpod-a"), "status.podIP");
+    String b = str(running("default", "webpod-b"), "status.podIP");
+    String c = str(running("default", "curl-pod"), "status.podIP");
+
+    Struct winner = lab.awaitValue(() -> {
+      List<Struct> ids = identitiesOf(securityLabels("webpod"));
+      assertEquals(1, ids.size(), () -> "identities of app=webpod: " + ids);
+      return ids.get(0);
+    });
+    String id = str(winner, "metadata.name");
+    String curlId = lab.awaitValue(() -> {
+      List<Struct> ids = identitiesOf(securityLabels("curl"));
+      assertEquals(1, ids.size());
+      return str(ids.get(0), "metadata.name");
+    });
+    assertNotEquals(id, curlId, "other labels, another identity");
+    lab.await(() -> {
+      assertEquals(id, str(lab.get(KubeResource.CILIUM_ENDPOINTS, "default", "webpod-a"), "status.identity.id"));
+      assertEquals(id, str(lab.get(KubeResource.CILIUM_ENDPOINTS, "default", "webpod-b"), "status.identity.id"));
+      assertEquals(curlId, str(lab.get(KubeResource.CILIUM_ENDPOINTS, "default", "curl-pod"), "status.identity.id"));
+    });
+    // Every node's datapath agrees.
+    for (String n : List.of("k8s-w1", "k8s-w2")) {
+      lab.await(() -> {
+        String ipcache = lab.run(lab.nodes.get(n), "cilium-dbg", "bpf", "ipcache", "list").out();
+        assertTrue(inIpcache(ipcache, a, id), n + ":\n" + ipcache);
+        assertTrue(inIpcache(ipcache, b, id), n + ":\n" + ipcache);
+        assertTrue(inIpcache(ipcache, c, curlId), n + ":\n" + ipcache);
+      });
+    }
+    // It stays that way.
+    lab.pass(java.time.Duration.ofMillis(50));
+    assertEquals(1, identitiesOf(securityLabels("webpod")).size());
+  }
+
+  @Test
+  void aHostNetworkPodGetsTheNodeIpAndRunsCommandsOnTheNode() {
+    cluster(1);
+    nodeReady("k8s-w1");
+    lab.createPod("kube-system", "cilium-abcde", "k8s-w1", Map.of("k8s-app", "cilium"), true,
+        "quay.io/cilium/cilium:v1.18.0");
+    Struct pod = running("kube-system", "cilium-abcde");
+    assertEquals("192.168.10.101", str(pod, "status.podIP"));
+    assertEquals("192.168.10.101", str(pod, "status.hostIP"));
+    var host = lab.podHost("kube-system", "cilium-abcde");
+    // The node's own interfaces, not a veth of its own.
+    String addr = lab.run(host, "ip", "-4", "addr", "show", "dev", "eth0").out();
+    assertTrue(addr.contains("inet 192.168.10.101/24"), addr);
+    assertTrue(lab.run(host, "ip", "link", "show", "cilium_host").code() == 0);
+    // In the agent's container, cilium is the agent's client.
+    assertTrue(lab.run(host, "cilium", "status").out().contains("KubeProxyReplacement:"));
+    assertEquals(List.of(), lxcDevices("k8s-w1"), "no lxc for a host-network pod");
+    assertNull(lab.find(KubeResource.CILIUM_ENDPOINTS, "kube-system", "cilium-abcde"), "no endpoint either");
+
+    lab.deletePod("kube-system", "cilium-abcde");
+    lab.await(() -> assertEquals(List.of(), lab.podHosts("kube-system", "cilium-abcde")));
+    // The node itself runs on.
+    assertTrue(lab.run(lab.nodes.get("k8s-w1"), "ip", "-4", "addr", "show", "dev", "eth0").out()
+        .contains("inet 192.168.10.101/24"));
+  }
 }
