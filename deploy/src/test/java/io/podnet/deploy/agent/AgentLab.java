@@ -73,6 +73,7 @@ final class AgentLab implements AutoCloseable {
   final ActorRef<SegmentActor.Command> lan;
   final Map<String, ActorRef<HostActor.Command>> nodes = new LinkedHashMap<>();
   final Map<String, Ipv4Address> nodeIps = new LinkedHashMap<>();
+  ActorRef<HubbleRelay.Command> relay;
   private final AtomicLong ids = new AtomicLong();
 
   AgentLab() {
@@ -115,7 +116,7 @@ final class AgentLab implements AutoCloseable {
         + ",\"podnet.io/helm-revision\":\"1\"}},\"data\":" + dataJson(render(sets)) + "}");
     ok(call(KubeClient.Request.create(KubeResource.CONFIG_MAPS, cm)));
     testKit.spawn(CiliumOperator.create(), "cilium-operator");
-    testKit.spawn(HubbleRelay.create(), "hubble-relay");
+    relay = testKit.spawn(HubbleRelay.create(), "hubble-relay");
   }
 
   static Map<String, String> render(List<String> sets) {
@@ -144,7 +145,8 @@ final class AgentLab implements AutoCloseable {
     Ipv4Address addr = Ipv4Address.parse(ip);
     long n = nodes.size() + 1;
     HostConfig hc = new HostConfig(name, 1000 + n, false, List.of(new HostConfig.LinkConfig("eth0", "ethernet", "lan",
-        String.format("02:00:00:00:00:%02x", n), 1500, List.of(ip + "/24"), 0)), List.of(), Map.of());
+        String.format("02:00:00:00:00:%02x", n), 1500, List.of(ip + "/24"), 0)),
+        List.of("default via 192.168.10.1 dev eth0"), Map.of());
     NodeAgent agent = new NodeAgent(new NodeAgent.Settings(name, addr, List.of("eth0"),
         new TreeMap<>(Map.of("kubernetes.io/hostname", name, "kubernetes.io/os", "linux")), WALL_CLOCK_AT_START,
         77 * n));
@@ -303,10 +305,21 @@ final class AgentLab implements AutoCloseable {
     });
   }
 
+  void await(Duration max, Runnable check) {
+    awaitValue(max, () -> {
+      check.run();
+      return null;
+    });
+  }
+
   <T> T awaitValue(Supplier<T> check) {
+    return awaitValue(WAIT, check);
+  }
+
+  <T> T awaitValue(Duration max, Supplier<T> check) {
     TestProbe<Object> p = testKit.createTestProbe();
     List<T> got = new ArrayList<>();
-    p.awaitAssert(WAIT, Duration.ofMillis(20), () -> {
+    p.awaitAssert(max, Duration.ofMillis(20), () -> {
       got.clear();
       got.add(check.get());
       return null;

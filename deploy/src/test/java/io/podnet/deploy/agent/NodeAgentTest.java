@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -291,5 +292,174 @@ class NodeAgentTest {
     // The node itself runs on.
     assertTrue(lab.run(lab.nodes.get("k8s-w1"), "ip", "-4", "addr", "show", "dev", "eth0").out()
         .contains("inet 192.168.10.101/24"));
+  }
+
+  /** The reference's switch to Geneve: the same pool, tunnel routing. */
+  static final List<String> GENEVE = List.of("kubeProxyReplacement=true", "routingMode=tunnel",
+      "tunnelProtocol=geneve", "ipam.mode=cluster-pool", "ipam.operator.clusterPoolIPv4PodCIDRList={172.20.0.0/16}",
+      "ipam.operator.clusterPoolIPv4MaskSize=24");
+
+  String routes(String node) {
+    return lab.run(lab.nodes.get(node), "ip", "route").out();
+  }
+
+  static boolean tunnelRoute(String routes, String cidr, String router) {
+    return Pattern.compile("^" + Pattern.quote(cidr + " via " + router + " dev cilium_host ") + ".*mtu 1450 ?$",
+        Pattern.MULTILINE).matcher(routes).find();
+  }
+
+  @Test
+  void aConfigChangeRestartsTheDatapathIntoGeneveAndBack() {
+    cluster(2);
+    String[] w1 = nodeReady("k8s-w1");
+    String[] w2 = nodeReady("k8s-w2");
+    var node = lab.nodes.get("k8s-w1");
+    lab.await(() -> assertTrue(routes("k8s-w1").contains(w2[0] + " via 192.168.10.102 dev eth0"), routes("k8s-w1")));
+    assertNotEquals(0, lab.run(node, "ip", "link", "show", "cilium_geneve").code(), "no tunnel device yet");
+    assertTrue(lab.run(node, "cilium-dbg", "status").out().contains("Network: Native"));
+
+    lab.setConfig(AgentLab.render(GENEVE));
+    for (String[] n : List.of(new String[] {"k8s-w1", w2[0], w1[1]}, new String[] {"k8s-w2", w1[0], w2[1]})) {
+      lab.await(() -> {
+        String r = routes(n[0]);
+        assertTrue(tunnelRoute(r, n[1], n[2]), n[0] + ":\n" + r);
+        assertFalse(r.contains(n[1] + " via 192.168.10."), "no direct route left:\n" + r);
+        String link = lab.run(lab.nodes.get(n[0]), "ip", "link", "show", "cilium_geneve").out();
+        assertTrue(link.contains("cilium_geneve:") && link.contains(",UP"), link);
+      });
+    }
+    assertTrue(lab.run(node, "cilium-dbg", "status").out().contains("Network: Tunnel [geneve]"));
+    // The own podCIDR stays on cilium_host, the router IP too.
+    assertTrue(routes("k8s-w1").contains(w1[0] + " via " + w1[1] + " dev cilium_host"), routes("k8s-w1"));
+    assertTrue(lab.run(node, "ip", "-4", "addr", "show", "dev", "cilium_host").out().contains("inet " + w1[1] + "/32"));
+    // A pod started under the tunnel gets the tunnel's MTU.
+    lab.createPod("default", "tunnelled", "k8s-w1", Map.of("app", "t"), false);
+    running("default", "tunnelled");
+    String podRoutes = lab.run(lab.podHost("default", "tunnelled"), "ip", "route").out();
+    assertTrue(podRoutes.contains("default via " + w1[1] + " dev eth0 mtu 1450"), podRoutes);
+
+    // And back to native routing.
+    lab.setConfig(AgentLab.render(AgentLab.NATIVE));
+    lab.await(() -> {
+      String r = routes("k8s-w1");
+      assertTrue(r.contains(w2[0] + " via 192.168.10.102 dev eth0"), r);
+      assertFalse(tunnelRoute(r, w2[0], w1[1]), r);
+      assertFalse(r.contains("mtu 1450"), r);
+    });
+    String link = lab.run(node, "ip", "link", "show", "cilium_geneve").out();
+    assertFalse(link.contains("state UP"), "the tunnel device is down: " + link);
+    assertTrue(lab.run(node, "cilium-dbg", "status").out().contains("Network: Native"));
+  }
+
+  @Test
+  void aBadConfigIsRefusedWithAWarningAndTheAgentKeepsRunning() {
+    cluster(2);
+    String[] w1 = nodeReady("k8s-w1");
+    String[] w2 = nodeReady("k8s-w2");
+    var node = lab.nodes.get("k8s-w1");
+    lab.await(() -> assertTrue(routes("k8s-w1").contains(w2[0] + " via 192.168.10.102 dev eth0")));
+    Map<String, String> bad = new TreeMap<>(AgentLab.render(AgentLab.NATIVE));
+    bad.put("routing-mode", "bogus");
+    LoggingTestKit.warn("k8s-w1: cilium-config: invalid routing mode \"bogus\", valid modes = {native, tunnel}; "
+        + "the agent keeps its configuration").expect(lab.testKit.system(), () -> {
+          lab.setConfig(bad);
+          return null;
+        });
+    // The running configuration stays: routes, status, and pods still start.
+    assertTrue(lab.run(node, "cilium-dbg", "status").out().contains("Network: Native"));
+    assertTrue(routes("k8s-w1").contains(w2[0] + " via 192.168.10.102 dev eth0"), routes("k8s-w1"));
+    lab.createPod("default", "after-bad-config", "k8s-w1", Map.of("app", "x"), false);
+    running("default", "after-bad-config");
+    // A good configuration after it is taken.
+    lab.setConfig(AgentLab.render(GENEVE));
+    lab.await(() -> assertTrue(tunnelRoute(routes("k8s-w1"), w2[0], w1[1]), routes("k8s-w1")));
+    assertTrue(lab.run(node, "cilium-dbg", "status").out().contains("Network: Tunnel [geneve]"));
+  }
+
+  @Test
+  void aPodResolvesServiceNamesOfItsNamespaceToTheirClusterIps() {
+    cluster(1);
+    nodeReady("k8s-w1");
+    for (String[] svc : List.of(new String[] {"default", "webpod"}, new String[] {"other", "db"})) {
+      AgentLab.ok(lab.call(io.podnet.node.api.KubeClient.Request.create(KubeResource.SERVICES, AgentLab.json(
+          "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"" + svc[1] + "\",\"namespace\":\""
+              + svc[0] + "\"},\"spec\":{\"selector\":{\"app\":\"" + svc[1] + "\"},\"ports\":[{\"port\":80,"
+              + "\"targetPort\":80,\"protocol\":\"TCP\"}]}}"))));
+    }
+    String web = str(lab.get(KubeResource.SERVICES, "default", "webpod"), "spec.clusterIP");
+    String db = str(lab.get(KubeResource.SERVICES, "other", "db"), "spec.clusterIP");
+    assertTrue(Ipv4Prefix.parse("10.96.0.0/12").contains(Ipv4Address.parse(web)), web);
+    assertNotEquals(web, db);
+    lab.createPod("default", "curl-pod", "k8s-w1", Map.of("app", "curl"), false);
+    running("default", "curl-pod");
+    var pod = lab.podHost("default", "curl-pod");
+    for (String name : List.of("webpod", "webpod.default", "webpod.default.svc", "webpod.default.svc.cluster.local",
+        "webpod.default.svc.cluster.local.")) {
+      lab.await(() -> assertEquals("PING " + name + " (" + web + ") 56(84) bytes of data.",
+          lab.firstLine(pod, "ping", "-c", "1", name)));
+    }
+    // Another namespace's Service by its qualified name only.
+    assertEquals("PING db.other (" + db + ") 56(84) bytes of data.", lab.firstLine(pod, "ping", "-c", "1", "db.other"));
+    assertEquals("ping: db: Name or service not known", lab.firstLine(pod, "ping", "-c", "1", "db"));
+    assertEquals("ping: nothing: Name or service not known", lab.firstLine(pod, "ping", "-c", "1", "nothing"));
+    // A pod in the other namespace has it the other way round.
+    lab.createPod("other", "client", "k8s-w1", Map.of("app", "client"), false);
+    running("other", "client");
+    var other = lab.podHost("other", "client");
+    assertEquals("PING db (" + db + ") 56(84) bytes of data.", lab.firstLine(other, "ping", "-c", "1", "db"));
+    assertEquals("ping: webpod: Name or service not known", lab.firstLine(other, "ping", "-c", "1", "webpod"));
+    // The node's resolver knows cluster FQDNs only.
+    var node = lab.nodes.get("k8s-w1");
+    assertEquals("ping: webpod: Name or service not known", lab.firstLine(node, "ping", "-c", "1", "webpod"));
+    assertEquals("PING webpod.default.svc.cluster.local (" + web + ") 56(84) bytes of data.",
+        lab.firstLine(node, "ping", "-c", "1", "webpod.default.svc.cluster.local"));
+    // A deleted Service no longer resolves.
+    AgentLab.ok(lab.call(io.podnet.node.api.KubeClient.Request.delete(KubeResource.SERVICES, "default", "webpod")));
+    lab.await(() -> assertEquals("ping: webpod: Name or service not known", lab.firstLine(pod, "ping", "-c", "1",
+        "webpod")));
+  }
+
+  @Test
+  void flowsSeenOnOneNodeReachEveryNodeThroughTheRelay() {
+    cluster(2);
+    String[] w1 = nodeReady("k8s-w1");
+    nodeReady("k8s-w2");
+    lab.createPod("default", "pinger", "k8s-w1", Map.of("app", "pinger"), false);
+    running("default", "pinger");
+    var pod = lab.podHost("default", "pinger");
+    AgentLab.Output ping = lab.runTimed(pod, java.time.Duration.ofSeconds(2), "ping", "-c", "1", "-W", "1",
+        "192.168.10.101");
+    assertEquals(0, ping.code(), ping.out() + ping.err());
+    // The flows are batched on the node, then the relay hands them to every agent.
+    lab.pass(java.time.Duration.ofMillis(5));
+    for (String n : List.of("k8s-w1", "k8s-w2")) {
+      lab.await(() -> {
+        String flows = lab.run(lab.nodes.get(n), "hubble", "observe", "--pod", "default/pinger").out();
+        assertTrue(flows.contains("default/pinger"), n + ":\n" + flows);
+        assertTrue(flows.contains("EchoRequest"), n + ":\n" + flows);
+      });
+    }
+    int before = count(lab.run(lab.nodes.get("k8s-w2"), "hubble", "observe", "--pod", "default/pinger").out(),
+        "EchoRequest");
+
+    // The relay restarts: the agents find the new one, and flows flow again.
+    lab.testKit.stop(lab.relay);
+    lab.relay = lab.testKit.spawn(io.podnet.node.agent.HubbleRelay.create(), "hubble-relay-2");
+    lab.await(() -> {
+      AgentLab.Output again = lab.runTimed(pod, java.time.Duration.ofSeconds(2), "ping", "-c", "1", "-W", "1",
+          w1[1]);
+      assertEquals(0, again.code(), again.out() + again.err());
+      lab.pass(java.time.Duration.ofMillis(5));
+      for (String n : List.of("k8s-w1", "k8s-w2")) {
+        lab.await(java.time.Duration.ofSeconds(3), () -> {
+          String flows = lab.run(lab.nodes.get(n), "hubble", "observe", "--pod", "default/pinger").out();
+          assertTrue(count(flows, "EchoRequest") > before, n + ":\n" + flows);
+        });
+      }
+    });
+  }
+
+  static int count(String text, String word) {
+    return text.split(Pattern.quote(word), -1).length - 1;
   }
 }

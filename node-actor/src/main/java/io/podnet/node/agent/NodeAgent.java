@@ -217,9 +217,13 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
       b.flows().forEach(clusterRing::add);
     } else if (message instanceof Receptionist.Listing l) {
       var found = l.getServiceInstances(HubbleRelay.KEY);
-      if (relay == null && !found.isEmpty()) {
-        relay = found.iterator().next();
-        relay.tell(new HubbleRelay.Subscribe(ctx.adapter(HubbleRelay.Batch.class)));
+      if (relay == null || !found.contains(relay)) {
+        // The first relay, or the one we had went away: follow the one there is now (none: flows
+        // stay on this node until one comes).
+        relay = found.isEmpty() ? null : found.iterator().next();
+        if (relay != null) {
+          relay.tell(new HubbleRelay.Subscribe(ctx.adapter(HubbleRelay.Batch.class)));
+        }
       }
     } else if (message instanceof Tagged t) {
       onEvent(t.watch(), t.event());
@@ -964,8 +968,10 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     }
     if (unpublished.isEmpty()) {
       ctx.core().timers().after(1000, () -> {
-        if (relay != null && !unpublished.isEmpty()) {
+        if (relay != null) {
           relay.tell(new HubbleRelay.Publish(settings.nodeName(), unpublished));
+        } else {
+          unpublished.forEach(clusterRing::add); // the relay went away meanwhile: keep them here
         }
         unpublished.clear();
       });
