@@ -462,4 +462,29 @@ class NodeAgentTest {
   static int count(String text, String word) {
     return text.split(Pattern.quote(word), -1).length - 1;
   }
+
+  @Test
+  void aPodDeletedAndCreatedAgainUnderTheSameNameRunsAgain() {
+    cluster(1);
+    nodeReady("k8s-w1");
+    for (boolean hostNetwork : List.of(false, true)) {
+      String name = hostNetwork ? "hostnet" : "webpod";
+      lab.createPod("default", name, "k8s-w1", Map.of("app", name), hostNetwork);
+      String uid = str(running("default", name), "metadata.uid");
+      // kubectl replace --force: the agent hears of the deletion and the new pod back to back.
+      lab.deletePod("default", name);
+      lab.createPod("default", name, "k8s-w1", Map.of("app", name), hostNetwork);
+      Struct again = lab.awaitValue(() -> {
+        Struct p = running("default", name);
+        assertNotEquals(uid, str(p, "metadata.uid"), "the new pod");
+        return p;
+      });
+      var host = lab.podHost("default", name);
+      String addr = lab.run(host, "ip", "-4", "addr", "show", "dev", "eth0").out();
+      assertTrue(addr.contains("inet " + str(again, "status.podIP") + "/"), addr);
+    }
+    assertEquals(1, lxcDevices("k8s-w1").size());
+    // The node runs on.
+    assertEquals(0, lab.run(lab.nodes.get("k8s-w1"), "ip", "route").code());
+  }
 }

@@ -120,6 +120,11 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
 
   // kubelet state
   private final Map<String, PodRun> pods = new LinkedHashMap<>();
+  /**
+   * Numbers the pods' child actors: a pod deleted and created again under its name gets a new host
+   * while the old one may still be stopping, whose actor name is not free yet.
+   */
+  private long podActors;
 
   /** One pod on this node. */
   private final class PodRun {
@@ -718,7 +723,8 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     }
     if (p.hostNetwork) {
       if (p.host == null) {
-        p.host = ctx.spawn(containerView(ctx.self(), isCiliumAgent(p)), "hostnet-" + p.namespace + "-" + p.name);
+        p.host = ctx.spawn(containerView(ctx.self(), isCiliumAgent(p)), "hostnet-" + p.namespace + "-" + p.name
+            + "-" + ++podActors);
         p.ip = settings.internalIp();
         ctx.system().receptionist().tell(Receptionist.register(HostKeys.pod(p.namespace, p.name), p.host));
       }
@@ -805,7 +811,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     Map<String, ToolFactory> tools = new HashMap<>(Tools.standard());
     String ns = p.namespace;
     p.host = ctx.spawn(HostActor.create(hc, Map.of("eth0", p.veth), tools, new PodDns(this::podResolve, ns)),
-        "pod-" + p.namespace + "-" + p.name);
+        "pod-" + p.namespace + "-" + p.name + "-" + ++podActors);
     ctx.system().receptionist().tell(Receptionist.register(HostKeys.pod(p.namespace, p.name), p.host));
     datapath.addLocalEndpoint(new CiliumDatapath.LocalEndpoint(infoOf(p), p.lxc, p.podMac));
     startContainers(p);
