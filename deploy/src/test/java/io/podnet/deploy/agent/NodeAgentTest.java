@@ -487,4 +487,43 @@ class NodeAgentTest {
     // The node runs on.
     assertEquals(0, lab.run(lab.nodes.get("k8s-w1"), "ip", "route").code());
   }
+
+  @Test
+  void relabellingAPodMovesItsEndpointToTheIdentityOfItsNewLabels() {
+    cluster(1);
+    nodeReady("k8s-w1");
+    var node = lab.nodes.get("k8s-w1");
+    lab.createPod("default", "curl-pod", "k8s-w1", Map.of("app", "curl"), false);
+    String ip = str(running("default", "curl-pod"), "status.podIP");
+    String before = lab.awaitValue(() -> {
+      List<Struct> ids = identitiesOf(securityLabels("curl"));
+      assertEquals(1, ids.size());
+      return str(ids.get(0), "metadata.name");
+    });
+    lab.await(() -> assertEquals(before, str(lab.get(KubeResource.CILIUM_ENDPOINTS, "default", "curl-pod"),
+        "status.identity.id")));
+
+    // kubectl label pod curl-pod app=client --overwrite
+    AgentLab.ok(lab.call(io.podnet.node.api.KubeClient.Request.patch(KubeResource.PODS, "default", "curl-pod",
+        io.podnet.proto.api.PatchType.MERGE, AgentLab.json("{\"metadata\":{\"labels\":{\"app\":\"client\"}}}"))));
+    String after = lab.awaitValue(() -> {
+      List<Struct> ids = identitiesOf(securityLabels("client"));
+      assertEquals(1, ids.size());
+      return str(ids.get(0), "metadata.name");
+    });
+    assertNotEquals(before, after);
+    lab.await(() -> {
+      Struct cep = lab.get(KubeResource.CILIUM_ENDPOINTS, "default", "curl-pod");
+      assertEquals(after, str(cep, "status.identity.id"));
+      assertTrue(at(cep, "status.identity.labels").getListValue().getValuesList().stream()
+          .anyMatch(v -> v.getStringValue().equals("k8s:app=client")), AgentLab.print(cep));
+    });
+    lab.await(() -> {
+      String ipcache = lab.run(node, "cilium-dbg", "bpf", "ipcache", "list").out();
+      assertTrue(inIpcache(ipcache, ip, after), ipcache);
+    });
+    // The pod kept its address and its host.
+    assertEquals(ip, str(lab.get(KubeResource.PODS, "default", "curl-pod"), "status.podIP"));
+    assertEquals(1, lxcDevices("k8s-w1").size());
+  }
 }

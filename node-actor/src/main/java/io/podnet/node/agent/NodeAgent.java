@@ -713,7 +713,36 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     PodRun p = pods.computeIfAbsent(key, k -> new PodRun(ns, name));
     p.object = o;
     p.hostNetwork = Json.bool(o, "spec.hostNetwork");
+    relabel(p);
     advance(p);
+  }
+
+  private SecurityLabels securityLabelsOf(PodRun p) {
+    Map<String, String> labels = Json.strings(p.object, "metadata.labels");
+    String sa = Json.str(p.object, "spec.serviceAccountName");
+    return SecurityLabels.forPod(p.namespace, labels, SecurityLabels.defaultNamespaceLabels(p.namespace),
+        sa.isEmpty() ? "default" : sa, configData.getOrDefault("cluster-name", "default"));
+  }
+
+  /**
+   * A running pod's labels changed: its endpoint takes the identity of the new label set (allocated
+   * if new), as the agent resolves an endpoint's identity again on a pod update; address and host stay.
+   */
+  private void relabel(PodRun p) {
+    if (p.hostNetwork || p.labels == null || p.identity == 0) {
+      return; // not labelled yet: advance computes them from the current object
+    }
+    SecurityLabels next = securityLabelsOf(p);
+    if (keyOf(next).equals(keyOf(p.labels))) {
+      return;
+    }
+    p.labels = next;
+    TreeMap<Long, Integer> ids = identities.get(keyOf(next));
+    if (ids == null || ids.isEmpty()) {
+      ensureIdentity(p); // the create's reply (or the watch) reconciles
+    } else {
+      reconcileIdentities();
+    }
   }
 
   /** Moves a pod on as far as the agent's state allows: address, identity, host, endpoint, status. */
@@ -753,10 +782,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
         warn("pod " + p.key() + ": " + ex.getMessage());
         return;
       }
-      Map<String, String> labels = Json.strings(p.object, "metadata.labels");
-      String sa = Json.str(p.object, "spec.serviceAccountName");
-      p.labels = SecurityLabels.forPod(p.namespace, labels, SecurityLabels.defaultNamespaceLabels(p.namespace),
-          sa.isEmpty() ? "default" : sa, configData.getOrDefault("cluster-name", "default"));
+      p.labels = securityLabelsOf(p);
     }
     if (p.identity == 0) {
       ensureIdentity(p);
