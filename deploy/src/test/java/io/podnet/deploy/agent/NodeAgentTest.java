@@ -394,7 +394,7 @@ class NodeAgentTest {
     running("default", "curl-pod");
     var pod = lab.podHost("default", "curl-pod");
     for (String name : List.of("webpod", "webpod.default", "webpod.default.svc", "webpod.default.svc.cluster.local",
-        "webpod.default.svc.cluster.local.")) {
+        "webpod.default.svc.cluster.local.", "WebPod", "WEBPOD.Default.SVC.cluster.local")) {
       lab.await(() -> assertEquals("PING " + name + " (" + web + ") 56(84) bytes of data.",
           lab.firstLine(pod, "ping", "-c", "1", name)));
     }
@@ -402,12 +402,18 @@ class NodeAgentTest {
     assertEquals("PING db.other (" + db + ") 56(84) bytes of data.", lab.firstLine(pod, "ping", "-c", "1", "db.other"));
     assertEquals("ping: db: Name or service not known", lab.firstLine(pod, "ping", "-c", "1", "db"));
     assertEquals("ping: nothing: Name or service not known", lab.firstLine(pod, "ping", "-c", "1", "nothing"));
+    // NAME.svc.cluster.local is a namespace's name, not a Service of the pod's namespace.
+    assertEquals("ping: webpod.svc.cluster.local: Name or service not known",
+        lab.firstLine(pod, "ping", "-c", "1", "webpod.svc.cluster.local"));
+    assertEquals("ping: webpod.svc: Name or service not known", lab.firstLine(pod, "ping", "-c", "1", "webpod.svc"));
     // A pod in the other namespace has it the other way round.
     lab.createPod("other", "client", "k8s-w1", Map.of("app", "client"), false);
     running("other", "client");
     var other = lab.podHost("other", "client");
     assertEquals("PING db (" + db + ") 56(84) bytes of data.", lab.firstLine(other, "ping", "-c", "1", "db"));
     assertEquals("ping: webpod: Name or service not known", lab.firstLine(other, "ping", "-c", "1", "webpod"));
+    assertEquals("PING webpod.default.svc.cluster.local (" + web + ") 56(84) bytes of data.",
+        lab.firstLine(other, "ping", "-c", "1", "webpod.default.svc.cluster.local"));
     // The node's resolver knows cluster FQDNs only.
     var node = lab.nodes.get("k8s-w1");
     assertEquals("ping: webpod: Name or service not known", lab.firstLine(node, "ping", "-c", "1", "webpod"));

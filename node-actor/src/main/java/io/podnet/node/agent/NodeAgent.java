@@ -116,7 +116,11 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   private final Map<Integer, String> createdHere = new HashMap<>();
   private final Map<String, Struct> services = new TreeMap<>();
   private final Map<String, Struct> endpoints = new TreeMap<>();
-  private final Map<String, Ipv4Address> serviceIps = new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * Service name.namespace -> ClusterIP, read by the pods' resolvers on their own threads: replaced
+   * whole, never cleared and refilled, so that a lookup never sees it half built.
+   */
+  private volatile Map<String, Ipv4Address> serviceIps = Map.of();
 
   // kubelet state
   private final Map<String, PodRun> pods = new LinkedHashMap<>();
@@ -498,7 +502,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   }
 
   private void refreshServices() {
-    serviceIps.clear();
+    Map<String, Ipv4Address> ips = new HashMap<>();
     List<ServiceTable.Frontend> fronts = new ArrayList<>();
     for (Map.Entry<String, Struct> e : services.entrySet()) {
       Struct svc = e.getValue();
@@ -513,7 +517,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
         // headless or IPv6
       }
       if (cip != null) {
-        serviceIps.put(name + "." + ns, cip);
+        ips.put(name + "." + ns, cip);
       }
       Struct ep = endpoints.get(e.getKey());
       for (Struct port : Json.structs(svc, "spec.ports")) {
@@ -540,6 +544,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
         }
       }
     }
+    serviceIps = Map.copyOf(ips);
     if (datapath != null) {
       datapath.setServices(fronts);
     }
@@ -572,22 +577,33 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     return out;
   }
 
-  /** Service names as the cluster DNS answers them, with the pod's namespace as the search domain. */
+  /**
+   * Service names as the cluster DNS answers them, with the pod's namespace as the search domain:
+   * NAME (in the pod's namespace), NAME.NAMESPACE, and NAME.NAMESPACE.svc[.cluster.local][.], in
+   * any letter case. A name qualified with .svc must name the namespace: {@code webpod.svc} is
+   * the namespace "webpod", no Service.
+   */
   Ipv4Address resolveService(String name, String namespace) {
-    String n = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+    String n = name.toLowerCase(java.util.Locale.ROOT); // DNS names are case-insensitive
+    n = n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
+    boolean qualified = false;
     for (String suffix : List.of(".svc.cluster.local", ".svc")) {
       if (n.endsWith(suffix)) {
         n = n.substring(0, n.length() - suffix.length());
+        qualified = true;
+        break;
       }
     }
-    Ipv4Address ip = n.contains(".") ? serviceIps.get(n) : null;
-    return ip != null ? ip : serviceIps.get(n + "." + namespace);
+    Map<String, Ipv4Address> known = serviceIps;
+    Ipv4Address ip = n.contains(".") ? known.get(n) : null;
+    return ip != null || qualified ? ip : known.get(n + "." + namespace);
   }
 
   private Ipv4Address resolveFromNode(String name) {
     // The node's resolver (systemd-resolved) does not search cluster domains: only FQDNs.
-    return name.endsWith(".svc.cluster.local") || name.endsWith(".svc.cluster.local.")
-        ? resolveService(name, "default") : null;
+    String n = name.toLowerCase(java.util.Locale.ROOT);
+    return n.endsWith(".svc.cluster.local") || n.endsWith(".svc.cluster.local.") ? resolveService(n, "default")
+        : null;
   }
 
   // ============================================================ identities
