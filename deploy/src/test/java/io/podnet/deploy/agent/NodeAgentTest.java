@@ -228,6 +228,12 @@ class NodeAgentTest {
     // The pod GC deletes pods bound to nodes that are not registered (yet).
     lab.await(() -> assertNotNull(lab.find(KubeResource.NODES, "", "k8s-w1")));
     lab.await(() -> assertNotNull(lab.find(KubeResource.NODES, "", "k8s-w2")));
+    // Every identity created and deleted, as the API server tells it.
+    var events = lab.testKit.<io.podnet.node.api.KubeClient.Event>createTestProbe();
+    var started = lab.testKit.<io.podnet.node.api.KubeClient.Result>createTestProbe();
+    lab.client.tell(new io.podnet.node.api.KubeClient.Watch(io.podnet.node.api.KubeClient.Request.watch(
+        KubeResource.CILIUM_IDENTITIES, "", "", "", ""), events.ref(), started.ref()));
+    assertTrue(started.receiveMessage().ok());
     // Both pods wait for Cilium, so that both agents allocate an identity for them at once.
     lab.createPod("default", "webpod-a", "k8s-w1", Map.of("app", "webpod"), false);
     lab.createPod("default", "webpod-b", "k8s-w2", Map.of("app", "webpod"), false);
@@ -266,6 +272,27 @@ class NodeAgentTest {
     // It stays that way.
     lab.pass(java.time.Duration.ofMillis(50));
     assertEquals(1, identitiesOf(securityLabels("webpod")).size());
+    // Whichever agents raced: every app=webpod identity but the first created was deleted again.
+    List<String> added = new ArrayList<>();
+    List<String> deleted = new ArrayList<>();
+    while (true) {
+      io.podnet.node.api.KubeClient.Event e;
+      try {
+        e = events.receiveMessage(java.time.Duration.ofMillis(300));
+      } catch (AssertionError none) {
+        break;
+      }
+      if (strings(e.object(), "security-labels").equals(securityLabels("webpod"))) {
+        String name = str(e.object(), "metadata.name");
+        switch (e.type()) {
+          case ADDED -> added.add(name);
+          case DELETED -> deleted.add(name);
+          default -> { }
+        }
+      }
+    }
+    assertEquals(id, added.get(0), "the first one created wins: " + added);
+    assertEquals(added.subList(1, added.size()), deleted, "the losers are deleted");
   }
 
   @Test
