@@ -77,6 +77,11 @@ final class AgentLab implements AutoCloseable {
   private final AtomicLong ids = new AtomicLong();
 
   AgentLab() {
+    this(true);
+  }
+
+  /** Without {@code gateway}, the API server is not reachable until {@link #startGateway}. */
+  AgentLab(boolean gateway) {
     testKit = ActorTestKit.create("agent-lab", ManualTime.config().withFallback(ConfigFactory.parseString("""
         pekko.loglevel = WARNING
         pekko.actor.serialize-messages = on
@@ -98,6 +103,15 @@ final class AgentLab implements AutoCloseable {
           reply.ref()));
       assertTrue(reply.receiveMessage().ok());
     }
+    if (gateway) {
+      startGateway();
+    }
+    client = testKit.spawn(KubeClient.create(), "test-client");
+    lan = testKit.spawn(SegmentActor.create("lan"), "segment-lan");
+  }
+
+  /** The API server's gateway for actors, once it is registered with the Receptionist. */
+  void startGateway() {
     ActorRef<ApiRequest> gateway = testKit.spawn(ApiGateway.create(api), "apiserver-gateway");
     TestProbe<Receptionist.Listing> l = testKit.createTestProbe();
     l.awaitAssert(() -> {
@@ -105,18 +119,21 @@ final class AgentLab implements AutoCloseable {
       assertTrue(l.receiveMessage().getServiceInstances(ApiGateway.SERVICE_KEY).contains(gateway));
       return null;
     });
-    client = testKit.spawn(KubeClient.create(), "test-client");
-    lan = testKit.spawn(SegmentActor.create("lan"), "segment-lan");
   }
 
-  /** cilium-config as {@code helm install cilium --set ...} renders it, with the release annotations. */
+  /** cilium-config, the operator and the relay, as {@code helm install cilium --set ...} installs them. */
   void installCilium(List<String> sets) {
+    createConfig(sets);
+    testKit.spawn(CiliumOperator.create(), "cilium-operator");
+    relay = testKit.spawn(HubbleRelay.create(), "hubble-relay");
+  }
+
+  /** cilium-config as helm renders it, with the release annotations. */
+  void createConfig(List<String> sets) {
     Struct cm = json("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cilium-config\","
         + "\"namespace\":\"kube-system\",\"annotations\":{\"podnet.io/helm-set\":" + quote(String.join("\n", sets))
         + ",\"podnet.io/helm-revision\":\"1\"}},\"data\":" + dataJson(render(sets)) + "}");
     ok(call(KubeClient.Request.create(KubeResource.CONFIG_MAPS, cm)));
-    testKit.spawn(CiliumOperator.create(), "cilium-operator");
-    relay = testKit.spawn(HubbleRelay.create(), "hubble-relay");
   }
 
   static Map<String, String> render(List<String> sets) {

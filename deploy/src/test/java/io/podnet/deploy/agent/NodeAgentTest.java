@@ -559,4 +559,36 @@ class NodeAgentTest {
     assertEquals(ip, str(lab.get(KubeResource.PODS, "default", "curl-pod"), "status.podIP"));
     assertEquals(1, lxcDevices("k8s-w1").size());
   }
+
+  @Test
+  void aNodeThatJoinsAfterAConfigChangeGetsTheNextFreePodCidr() {
+    cluster(2);
+    String[] w1 = nodeReady("k8s-w1");
+    String[] w2 = nodeReady("k8s-w2");
+    assertEquals(java.util.Set.of("172.20.0.0/24", "172.20.1.0/24"), java.util.Set.of(w1[0], w2[0]));
+    // helm upgrade: the operator hears of the ConfigMap again (and keeps its pool).
+    lab.setConfig(AgentLab.render(GENEVE));
+    lab.await(() -> assertTrue(tunnelRoute(routes("k8s-w1"), w2[0], w1[1]), routes("k8s-w1")));
+    lab.startNode("k8s-w3", "192.168.10.103");
+    assertEquals("172.20.2.0/24", nodeReady("k8s-w3")[0]);
+    // Only nodes hold podCIDRs.
+    assertEquals(3, lab.list(KubeResource.CILIUM_NODES).size());
+  }
+
+  @Test
+  void theOperatorWatchesAgainWhenItsWatchCouldNotStart() {
+    lab = new AgentLab(false);
+    // The operator starts while the API server is not reachable: its watch times out (10 s).
+    lab.testKit.spawn(io.podnet.node.agent.CiliumOperator.create(), "cilium-operator");
+    LoggingTestKit.warn("cilium-operator: watch of config failed (504), retrying").expect(lab.testKit.system(),
+        () -> {
+          lab.time.timePasses(java.time.Duration.ofMillis(10_500));
+          return null;
+        });
+    lab.startGateway();
+    lab.time.timePasses(java.time.Duration.ofSeconds(1));
+    lab.createConfig(AgentLab.NATIVE);
+    lab.startNode("k8s-w1", "192.168.10.101");
+    assertEquals("172.20.0.0/24", nodeReady("k8s-w1")[0]);
+  }
 }
