@@ -591,4 +591,42 @@ class NodeAgentTest {
     lab.startNode("k8s-w1", "192.168.10.101");
     assertEquals("172.20.0.0/24", nodeReady("k8s-w1")[0]);
   }
+
+  @Test
+  void helmUpgradeWithReuseValuesOnANodeSwitchesEveryNodeAndKeepsTheReleaseValues() {
+    cluster(2);
+    String[] w1 = nodeReady("k8s-w1");
+    String[] w2 = nodeReady("k8s-w2");
+    var node = lab.nodes.get("k8s-w1");
+    AgentLab.Output up = lab.run(node, "helm", "upgrade", "cilium", "cilium/cilium", "--namespace", "kube-system",
+        "--version", "1.18.0", "--reuse-values", "--set", "routingMode=tunnel", "--set", "tunnelProtocol=geneve",
+        "--set", "autoDirectNodeRoutes=false");
+    assertEquals(0, up.code(), up.out() + up.err());
+    assertTrue(up.out().startsWith("Release \"cilium\" has been upgraded. Happy Helming!\n"), up.out());
+    assertTrue(up.out().contains("\nREVISION: 2\n"), up.out());
+    Struct cm = lab.get(KubeResource.CONFIG_MAPS, "kube-system", "cilium-config");
+    assertEquals("2", strings(cm, "metadata.annotations").get("podnet.io/helm-revision"));
+    assertEquals("tunnel", str(cm, "data.routing-mode"));
+    assertEquals("geneve", str(cm, "data.tunnel-protocol"));
+    assertEquals("172.20.0.0/16", str(cm, "data.cluster-pool-ipv4-cidr"), "reused");
+    for (String[] n : List.of(new String[] {"k8s-w1", w2[0], w1[1]}, new String[] {"k8s-w2", w1[0], w2[1]})) {
+      lab.await(() -> assertTrue(tunnelRoute(routes(n[0]), n[1], n[2]), routes(n[0])));
+    }
+
+    // Again with --reuse-values: the values of revision 2 (a list among them) come back as they were.
+    up = lab.run(node, "helm", "upgrade", "cilium", "cilium/cilium", "--namespace", "kube-system", "--reuse-values",
+        "--set", "tunnelProtocol=vxlan");
+    assertEquals(0, up.code(), up.out() + up.err());
+    assertTrue(up.out().contains("\nREVISION: 3\n"), up.out());
+    cm = lab.get(KubeResource.CONFIG_MAPS, "kube-system", "cilium-config");
+    assertEquals("tunnel", str(cm, "data.routing-mode"));
+    assertEquals("vxlan", str(cm, "data.tunnel-protocol"));
+    assertEquals("172.20.0.0/16", str(cm, "data.cluster-pool-ipv4-cidr"));
+    assertEquals("24", str(cm, "data.cluster-pool-ipv4-mask-size"));
+    lab.await(() -> {
+      assertTrue(lab.run(node, "ip", "link", "show", "cilium_vxlan").out().contains(",UP"));
+      assertTrue(lab.run(node, "cilium-dbg", "status").out().contains("Network: Tunnel [vxlan]"));
+    });
+    assertFalse(lab.run(node, "ip", "link", "show", "cilium_geneve").out().contains(",UP"));
+  }
 }
