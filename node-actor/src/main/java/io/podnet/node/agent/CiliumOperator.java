@@ -42,11 +42,16 @@ public final class CiliumOperator extends AbstractBehavior<CiliumOperator.Comman
 
   private enum Retry implements Command { INSTANCE }
 
+  /** Starts the watch {@code what} again (its start failed, or it ended). */
+  private record Rewatch(String what) implements Command {}
+
   private final ActorRef<KubeClient.Command> client;
   private final TimerScheduler<Command> timers;
   private ClusterPoolOperator pool;
   private final Map<String, Struct> nodes = new LinkedHashMap<>();
   private final List<String> inFlight = new ArrayList<>();
+  /** How to start each watch, by name, to start it again. */
+  private final Map<String, Runnable> watches = new LinkedHashMap<>();
 
   public static Behavior<Command> create() {
     return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new CiliumOperator(ctx, t)));
@@ -57,14 +62,31 @@ public final class CiliumOperator extends AbstractBehavior<CiliumOperator.Comman
     this.timers = timers;
     this.client = ctx.spawn(KubeClient.create(), "kube-client");
     watch("config", KubeClient.Request.watchOne(KubeResource.CONFIG_MAPS, "kube-system", "cilium-config", ""),
-        ctx.messageAdapter(KubeClient.Event.class, ConfigEvent::new));
+        ConfigEvent::new);
   }
 
-  private void watch(String what, KubeClient.Request r, ActorRef<KubeClient.Event> events) {
-    getContext().ask(KubeClient.Result.class, client, Duration.ofSeconds(30),
+  /**
+   * Starts watch {@code what}, its events tagged by {@code tag}. Each watch has its own forwarding
+   * child: a message adapter is one per message class, so two adapters for KubeClient.Event would be
+   * one, and the config's events would arrive as node events.
+   */
+  private void watch(String what, KubeClient.Request r, java.util.function.Function<KubeClient.Event, Command> tag) {
+    ActorRef<Command> self = getContext().getSelf();
+    ActorRef<KubeClient.Event> events = getContext().spawn(Behaviors.receive(KubeClient.Event.class)
+        .onAnyMessage(e -> {
+          self.tell(tag.apply(e));
+          return Behaviors.same();
+        }).build(), "watch-" + what);
+    Runnable start = () -> getContext().ask(KubeClient.Result.class, client, Duration.ofSeconds(30),
         reply -> new KubeClient.Watch(r, events, reply),
         (res, failure) -> new Started(what, res != null ? res : new KubeClient.Result(0, 504,
             Struct.getDefaultInstance())));
+    watches.put(what, start);
+    start.run();
+  }
+
+  private void rewatchLater(String what) {
+    timers.startSingleTimer("rewatch-" + what, new Rewatch(what), Duration.ofSeconds(1));
   }
 
   @Override
@@ -78,18 +100,28 @@ public final class CiliumOperator extends AbstractBehavior<CiliumOperator.Comman
           allocateAll();
           return this;
         })
+        .onMessage(Rewatch.class, r -> {
+          watches.get(r.what()).run();
+          return this;
+        })
         .build();
   }
 
   private Behavior<Command> onStarted(Started s) {
     if (!s.result().ok()) {
       getContext().getLog().warn("cilium-operator: watch of {} failed ({}), retrying", s.what(), s.result().code());
-      timers.startSingleTimer("rewatch-" + s.what(), Retry.INSTANCE, Duration.ofSeconds(1));
+      rewatchLater(s.what());
     }
     return this;
   }
 
   private Behavior<Command> onConfig(ConfigEvent e) {
+    if (e.event().type() == ApiWatchEvent.Type.ERROR) {
+      getContext().getLog().warn("cilium-operator: watch of config ended: {}, watching again",
+          Json.str(e.event().object(), "message"));
+      rewatchLater("config");
+      return this;
+    }
     if (pool != null || e.event().type() == ApiWatchEvent.Type.DELETED) {
       return this;
     }
@@ -106,12 +138,17 @@ public final class CiliumOperator extends AbstractBehavior<CiliumOperator.Comman
       getContext().getLog().error("cilium-operator: cannot start cluster-pool IPAM: {}", ex.getMessage());
       return this;
     }
-    watch("nodes", KubeClient.Request.watch(KubeResource.CILIUM_NODES, "", "", "", ""),
-        getContext().messageAdapter(KubeClient.Event.class, NodeEvent::new));
+    watch("nodes", KubeClient.Request.watch(KubeResource.CILIUM_NODES, "", "", "", ""), NodeEvent::new);
     return this;
   }
 
   private Behavior<Command> onNode(NodeEvent e) {
+    if (e.event().type() == ApiWatchEvent.Type.ERROR) {
+      getContext().getLog().warn("cilium-operator: watch of nodes ended: {}, watching again",
+          Json.str(e.event().object(), "message"));
+      rewatchLater("nodes");
+      return this;
+    }
     Struct o = e.event().object();
     String name = Json.str(o, "metadata.name");
     switch (e.event().type()) {

@@ -45,8 +45,12 @@ public final class HubbleRelay {
       List<ActorRef<Batch>> subscribers = new ArrayList<>();
       return Behaviors.receive(Command.class)
           .onMessage(Subscribe.class, s -> {
-            subscribers.add(s.subscriber());
-            ctx.watchWith(s.subscriber(), new Unsubscribe(s.subscriber()));
+            // Once per subscriber: a second Subscribe (an agent that saw the relay again) must not
+            // double its flows.
+            if (!subscribers.contains(s.subscriber())) {
+              subscribers.add(s.subscriber());
+              ctx.watchWith(s.subscriber(), new Unsubscribe(s.subscriber()));
+            }
             return Behaviors.same();
           })
           .onMessage(Unsubscribe.class, u -> {

@@ -116,10 +116,19 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   private final Map<Integer, String> createdHere = new HashMap<>();
   private final Map<String, Struct> services = new TreeMap<>();
   private final Map<String, Struct> endpoints = new TreeMap<>();
-  private final Map<String, Ipv4Address> serviceIps = new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * Service name.namespace -> ClusterIP, read by the pods' resolvers on their own threads: replaced
+   * whole, never cleared and refilled, so that a lookup never sees it half built.
+   */
+  private volatile Map<String, Ipv4Address> serviceIps = Map.of();
 
   // kubelet state
   private final Map<String, PodRun> pods = new LinkedHashMap<>();
+  /**
+   * Numbers the pods' child actors: a pod deleted and created again under its name gets a new host
+   * while the old one may still be stopping, whose actor name is not free yet.
+   */
+  private long podActors;
 
   /** One pod on this node. */
   private final class PodRun {
@@ -217,9 +226,13 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
       b.flows().forEach(clusterRing::add);
     } else if (message instanceof Receptionist.Listing l) {
       var found = l.getServiceInstances(HubbleRelay.KEY);
-      if (relay == null && !found.isEmpty()) {
-        relay = found.iterator().next();
-        relay.tell(new HubbleRelay.Subscribe(ctx.adapter(HubbleRelay.Batch.class)));
+      if (relay == null || !found.contains(relay)) {
+        // The first relay, or the one we had went away: follow the one there is now (none: flows
+        // stay on this node until one comes).
+        relay = found.isEmpty() ? null : found.iterator().next();
+        if (relay != null) {
+          relay.tell(new HubbleRelay.Subscribe(ctx.adapter(HubbleRelay.Batch.class)));
+        }
       }
     } else if (message instanceof Tagged t) {
       onEvent(t.watch(), t.event());
@@ -489,7 +502,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   }
 
   private void refreshServices() {
-    serviceIps.clear();
+    Map<String, Ipv4Address> ips = new HashMap<>();
     List<ServiceTable.Frontend> fronts = new ArrayList<>();
     for (Map.Entry<String, Struct> e : services.entrySet()) {
       Struct svc = e.getValue();
@@ -504,7 +517,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
         // headless or IPv6
       }
       if (cip != null) {
-        serviceIps.put(name + "." + ns, cip);
+        ips.put(name + "." + ns, cip);
       }
       Struct ep = endpoints.get(e.getKey());
       for (Struct port : Json.structs(svc, "spec.ports")) {
@@ -531,6 +544,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
         }
       }
     }
+    serviceIps = Map.copyOf(ips);
     if (datapath != null) {
       datapath.setServices(fronts);
     }
@@ -563,22 +577,33 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     return out;
   }
 
-  /** Service names as the cluster DNS answers them, with the pod's namespace as the search domain. */
+  /**
+   * Service names as the cluster DNS answers them, with the pod's namespace as the search domain:
+   * NAME (in the pod's namespace), NAME.NAMESPACE, and NAME.NAMESPACE.svc[.cluster.local][.], in
+   * any letter case. A name qualified with .svc must name the namespace: {@code webpod.svc} is
+   * the namespace "webpod", no Service.
+   */
   Ipv4Address resolveService(String name, String namespace) {
-    String n = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+    String n = name.toLowerCase(java.util.Locale.ROOT); // DNS names are case-insensitive
+    n = n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
+    boolean qualified = false;
     for (String suffix : List.of(".svc.cluster.local", ".svc")) {
       if (n.endsWith(suffix)) {
         n = n.substring(0, n.length() - suffix.length());
+        qualified = true;
+        break;
       }
     }
-    Ipv4Address ip = n.contains(".") ? serviceIps.get(n) : null;
-    return ip != null ? ip : serviceIps.get(n + "." + namespace);
+    Map<String, Ipv4Address> known = serviceIps;
+    Ipv4Address ip = n.contains(".") ? known.get(n) : null;
+    return ip != null || qualified ? ip : known.get(n + "." + namespace);
   }
 
   private Ipv4Address resolveFromNode(String name) {
     // The node's resolver (systemd-resolved) does not search cluster domains: only FQDNs.
-    return name.endsWith(".svc.cluster.local") || name.endsWith(".svc.cluster.local.")
-        ? resolveService(name, "default") : null;
+    String n = name.toLowerCase(java.util.Locale.ROOT);
+    return n.endsWith(".svc.cluster.local") || n.endsWith(".svc.cluster.local.") ? resolveService(n, "default")
+        : null;
   }
 
   // ============================================================ identities
@@ -704,7 +729,36 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     PodRun p = pods.computeIfAbsent(key, k -> new PodRun(ns, name));
     p.object = o;
     p.hostNetwork = Json.bool(o, "spec.hostNetwork");
+    relabel(p);
     advance(p);
+  }
+
+  private SecurityLabels securityLabelsOf(PodRun p) {
+    Map<String, String> labels = Json.strings(p.object, "metadata.labels");
+    String sa = Json.str(p.object, "spec.serviceAccountName");
+    return SecurityLabels.forPod(p.namespace, labels, SecurityLabels.defaultNamespaceLabels(p.namespace),
+        sa.isEmpty() ? "default" : sa, configData.getOrDefault("cluster-name", "default"));
+  }
+
+  /**
+   * A running pod's labels changed: its endpoint takes the identity of the new label set (allocated
+   * if new), as the agent resolves an endpoint's identity again on a pod update; address and host stay.
+   */
+  private void relabel(PodRun p) {
+    if (p.hostNetwork || p.labels == null || p.identity == 0) {
+      return; // not labelled yet: advance computes them from the current object
+    }
+    SecurityLabels next = securityLabelsOf(p);
+    if (keyOf(next).equals(keyOf(p.labels))) {
+      return;
+    }
+    p.labels = next;
+    TreeMap<Long, Integer> ids = identities.get(keyOf(next));
+    if (ids == null || ids.isEmpty()) {
+      ensureIdentity(p); // the create's reply (or the watch) reconciles
+    } else {
+      reconcileIdentities();
+    }
   }
 
   /** Moves a pod on as far as the agent's state allows: address, identity, host, endpoint, status. */
@@ -714,7 +768,8 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     }
     if (p.hostNetwork) {
       if (p.host == null) {
-        p.host = ctx.spawn(containerView(ctx.self(), isCiliumAgent(p)), "hostnet-" + p.namespace + "-" + p.name);
+        p.host = ctx.spawn(containerView(ctx.self(), isCiliumAgent(p)), "hostnet-" + p.namespace + "-" + p.name
+            + "-" + ++podActors);
         p.ip = settings.internalIp();
         ctx.system().receptionist().tell(Receptionist.register(HostKeys.pod(p.namespace, p.name), p.host));
       }
@@ -743,10 +798,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
         warn("pod " + p.key() + ": " + ex.getMessage());
         return;
       }
-      Map<String, String> labels = Json.strings(p.object, "metadata.labels");
-      String sa = Json.str(p.object, "spec.serviceAccountName");
-      p.labels = SecurityLabels.forPod(p.namespace, labels, SecurityLabels.defaultNamespaceLabels(p.namespace),
-          sa.isEmpty() ? "default" : sa, configData.getOrDefault("cluster-name", "default"));
+      p.labels = securityLabelsOf(p);
     }
     if (p.identity == 0) {
       ensureIdentity(p);
@@ -801,7 +853,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     Map<String, ToolFactory> tools = new HashMap<>(Tools.standard());
     String ns = p.namespace;
     p.host = ctx.spawn(HostActor.create(hc, Map.of("eth0", p.veth), tools, new PodDns(this::podResolve, ns)),
-        "pod-" + p.namespace + "-" + p.name);
+        "pod-" + p.namespace + "-" + p.name + "-" + ++podActors);
     ctx.system().receptionist().tell(Receptionist.register(HostKeys.pod(p.namespace, p.name), p.host));
     datapath.addLocalEndpoint(new CiliumDatapath.LocalEndpoint(infoOf(p), p.lxc, p.podMac));
     startContainers(p);
@@ -964,8 +1016,10 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     }
     if (unpublished.isEmpty()) {
       ctx.core().timers().after(1000, () -> {
-        if (relay != null && !unpublished.isEmpty()) {
+        if (relay != null) {
           relay.tell(new HubbleRelay.Publish(settings.nodeName(), unpublished));
+        } else {
+          unpublished.forEach(clusterRing::add); // the relay went away meanwhile: keep them here
         }
         unpublished.clear();
       });
