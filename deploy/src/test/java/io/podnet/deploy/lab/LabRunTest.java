@@ -122,6 +122,9 @@ class LabRunTest extends PodnetHomeTest {
         + vni + ": IP 172\\.20\\.\\d+\\.\\d+ > 172\\.20\\.\\d+\\.\\d+: ICMP echo request.*"), vni + "\n" + o);
     assertTrue(o.matches("(?s).*: default/curl-pod:\\d+ \\(ID:\\d+\\) -> default/webpod-[a-z0-9]+-[a-z0-9]+:80 \\(ID:\\d+\\) "
         + "to-endpoint FORWARDED \\(TCP Flags: ACK.*"), o);
+    // The node's own connect to the ClusterIP, balanced at the socket.
+    assertTrue(o.matches("(?s).*jsonpath='\\{\\.spec\\.clusterIP\\}'\\) \\| grep Hostname\n(\\d\\d:[^\n]*\n)*"
+        + "Hostname: webpod-.*"), o);
     // VXLAN on UDP 8472, which tcpdump decodes as OTV (same header): the instance is the identity.
     assertTrue(o.matches("(?s).*192\\.168\\.10\\.100\\.\\d+ > 192\\.168\\.20\\.100\\.8472: OTV, flags \\[I\\] \\(0x08\\), "
         + "overlay 0, instance " + ids.group(1) + "\nIP 172\\.20\\.\\d+\\.\\d+ > 172\\.20\\.\\d+\\.\\d+: ICMP echo request.*"), o);

@@ -388,6 +388,13 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
       datapath = new CiliumDatapath(settings.nodeName(), ctx.core(), config, self, settings.nativeDevices(),
           random.split(), ring);
       datapath.install();
+      // kube-proxy replacement: the node's own connects to a Service go straight to a backend
+      // (cil_sock4_connect), as Cilium's socket-level load balancer does in the host namespace.
+      CiliumDatapath dp = datapath;
+      ctx.tcp().setConnectHook(!config.kubeProxyReplacement() ? null : (dst, port) -> {
+        ServiceTable.Backend b = dp.selectBackend(dst, port, 6);
+        return b == null ? null : new io.podnet.netstack.tcp.TcpLayer.Destination(b.ip(), b.port());
+      });
       for (PodRun p : pods.values()) {
         if (p.host != null && p.identity != 0) {
           datapath.addLocalEndpoint(new CiliumDatapath.LocalEndpoint(infoOf(p), p.lxc, p.podMac));
