@@ -464,22 +464,35 @@ public final class HostStack {
         continue;
       }
       Ipv4Prefix key = new Ipv4Prefix(new Ipv4Address(dst.value() & Ipv4Prefix.maskOf(len)), len);
-      for (RouteTable t : new RouteTable[] {local, main}) {
-        for (Route r : t.leafView(key)) {
-          if (r.scope() < minScope) {
-            continue;
-          }
-          if (r.type().error() != null) {
-            throw new NetlinkException(r.type().error());
-          }
-          if (oif != 0 && r.oif() != oif) {
-            continue;
-          }
-          return new Hit(r, t.id());
-        }
+      Hit hit = firstOf(local, key, oif, minScope);
+      if (hit == null) {
+        hit = firstOf(main, key, oif, minScope);
+      }
+      if (hit != null) {
+        return hit;
       }
     }
     throw new NetlinkException(Errno.ENETUNREACH);
+  }
+
+  /** The first alias of {@code key} in {@code t} that fits the scope and device, or null. */
+  private static Hit firstOf(RouteTable t, Ipv4Prefix key, int oif, int minScope) throws NetlinkException {
+    if (!t.hasLength(key.length())) {
+      return null;
+    }
+    for (Route r : t.leafView(key)) {
+      if (r.scope() < minScope) {
+        continue;
+      }
+      if (r.type().error() != null) {
+        throw new NetlinkException(r.type().error());
+      }
+      if (oif != 0 && r.oif() != oif) {
+        continue;
+      }
+      return new Hit(r, t.id());
+    }
+    return null;
   }
 
   /**
