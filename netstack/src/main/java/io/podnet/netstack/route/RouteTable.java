@@ -3,6 +3,7 @@ package io.podnet.netstack.route;
 import io.podnet.netstack.ip.Ipv4Prefix;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -20,6 +21,8 @@ public final class RouteTable {
 
   private final int id;
   private final TreeMap<Ipv4Prefix, List<Route>> leaves = new TreeMap<>();
+  /** The same leaves (the same lists) by exact prefix, for lookups that need no order. */
+  private final HashMap<Ipv4Prefix, List<Route>> exact = new HashMap<>();
   /** How many leaves each prefix length (0..32) has: longest-prefix lookups skip absent lengths. */
   private final int[] leavesOfLength = new int[33];
 
@@ -44,7 +47,7 @@ public final class RouteTable {
 
   /** The routes for exactly this prefix, in alias order (never null, unmodifiable). */
   public List<Route> leaf(Ipv4Prefix dst) {
-    List<Route> l = leaves.get(dst);
+    List<Route> l = exact.get(dst);
     return l == null ? List.of() : List.copyOf(l);
   }
 
@@ -53,7 +56,7 @@ public final class RouteTable {
    * packet path, which must not change the table while they iterate (never null, unmodifiable).
    */
   public List<Route> leafView(Ipv4Prefix dst) {
-    List<Route> l = leaves.get(dst);
+    List<Route> l = exact.get(dst);
     return l == null ? List.of() : Collections.unmodifiableList(l);
   }
 
@@ -75,7 +78,9 @@ public final class RouteTable {
   public void insert(Route r, boolean append) {
     List<Route> l = leaves.computeIfAbsent(r.dst(), k -> {
       leavesOfLength[k.length()]++;
-      return new ArrayList<>();
+      List<Route> fresh = new ArrayList<>();
+      exact.put(k, fresh);
+      return fresh;
     });
     int i = 0;
     while (i < l.size() && (append ? l.get(i).metric() <= r.metric() : l.get(i).metric() < r.metric())) {
@@ -93,6 +98,7 @@ public final class RouteTable {
     List<Route> l = leaves.get(r.dst());
     if (l != null && l.remove(r) && l.isEmpty()) {
       leaves.remove(r.dst());
+      exact.remove(r.dst());
       leavesOfLength[r.dst().length()]--;
     }
   }
@@ -108,6 +114,7 @@ public final class RouteTable {
       n += before - e.getValue().size();
       if (e.getValue().isEmpty()) {
         it.remove();
+        exact.remove(e.getKey());
         leavesOfLength[e.getKey().length()]--;
       }
     }

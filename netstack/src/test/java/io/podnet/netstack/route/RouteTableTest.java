@@ -49,6 +49,8 @@ class RouteTableTest {
     assertTrue(t.hasLength(24), "10.2.0.0/24 is still there");
     t.remove(c);
     assertFalse(t.hasLength(24));
+    assertEquals(List.of(), t.leafView(p("10.2.0.0/24")));
+    assertEquals(List.of(), t.leaf(p("10.1.0.0/24")));
     // Removing a route that is not there changes nothing.
     t.remove(c);
     assertFalse(t.hasLength(24));
@@ -58,6 +60,13 @@ class RouteTableTest {
     assertFalse(t.hasLength(24));
     assertFalse(t.hasLength(8));
     assertEquals(List.of(), t.routes());
+    assertEquals(List.of(), t.leafView(p("10.1.0.0/24")));
+    assertEquals(List.of(), t.leafView(p("10.0.0.0/8")));
+    // A leaf emptied and filled again is one leaf, seen the same by ordered and exact reads.
+    t.insert(b, true);
+    t.insert(a, true);
+    assertEquals(List.of(a, b), t.leafView(p("10.1.0.0/24")));
+    assertEquals(List.of(a, b), t.routes());
   }
 
   @Test
