@@ -33,7 +33,19 @@ final class LabBench {
   static Path tempHome(String prefix) throws IOException {
     Path home = Files.createTempDirectory(prefix);
     System.setProperty("podnet.home", home.toString());
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(home)));
     return home;
+  }
+
+  /** Deletes a directory tree, quietly (a harness's temporary home at exit). */
+  static void deleteTree(Path root) {
+    try (var s = Files.walk(root)) {
+      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      System.err.println("could not delete " + root + ": " + e);
+    }
   }
 
   /** Starts {@code argv} on {@code host} (a lab host or NAMESPACE/POD); completes with its output. */
