@@ -279,7 +279,10 @@ public final class HostStack {
   /** inet_addr_type in the local table: whether {@code a} is one of this host's addresses. */
   public boolean isLocalAddress(Ipv4Address a) {
     for (int len = 32; len >= 0; len--) {
-      for (Route r : local.leaf(new Ipv4Prefix(new Ipv4Address(a.value() & Ipv4Prefix.maskOf(len)), len))) {
+      if (!local.hasLength(len)) {
+        continue;
+      }
+      for (Route r : local.leafView(new Ipv4Prefix(new Ipv4Address(a.value() & Ipv4Prefix.maskOf(len)), len))) {
         return r.type() == RouteType.LOCAL;
       }
     }
@@ -457,23 +460,39 @@ public final class HostStack {
    */
   public Hit fibLookup(Ipv4Address dst, int oif, int minScope) throws NetlinkException {
     for (int len = 32; len >= 0; len--) {
+      if (!local.hasLength(len) && !main.hasLength(len)) {
+        continue;
+      }
       Ipv4Prefix key = new Ipv4Prefix(new Ipv4Address(dst.value() & Ipv4Prefix.maskOf(len)), len);
-      for (RouteTable t : new RouteTable[] {local, main}) {
-        for (Route r : t.leaf(key)) {
-          if (r.scope() < minScope) {
-            continue;
-          }
-          if (r.type().error() != null) {
-            throw new NetlinkException(r.type().error());
-          }
-          if (oif != 0 && r.oif() != oif) {
-            continue;
-          }
-          return new Hit(r, t.id());
-        }
+      Hit hit = firstOf(local, key, oif, minScope);
+      if (hit == null) {
+        hit = firstOf(main, key, oif, minScope);
+      }
+      if (hit != null) {
+        return hit;
       }
     }
     throw new NetlinkException(Errno.ENETUNREACH);
+  }
+
+  /** The first alias of {@code key} in {@code t} that fits the scope and device, or null. */
+  private static Hit firstOf(RouteTable t, Ipv4Prefix key, int oif, int minScope) throws NetlinkException {
+    if (!t.hasLength(key.length())) {
+      return null;
+    }
+    for (Route r : t.leafView(key)) {
+      if (r.scope() < minScope) {
+        continue;
+      }
+      if (r.type().error() != null) {
+        throw new NetlinkException(r.type().error());
+      }
+      if (oif != 0 && r.oif() != oif) {
+        continue;
+      }
+      return new Hit(r, t.id());
+    }
+    return null;
   }
 
   /**

@@ -59,7 +59,10 @@ public final class SegmentActor extends AbstractBehavior<SegmentActor.Command> {
   private final NatGateway nat;
   private final LabClock clock;
   private final List<Port> ports = new ArrayList<>();
-  private final Map<String, Integer> byKey = new HashMap<>();
+  /** Port index by (host, interface): a record key hashes the two names' cached hashes, no string per frame. */
+  private final Map<PortKey, Integer> byKey = new HashMap<>();
+
+  private record PortKey(String host, String iface) {}
   private final Map<String, Long> drops = new TreeMap<>();
   private long frames;
   private long unicast;
@@ -98,7 +101,7 @@ public final class SegmentActor extends AbstractBehavior<SegmentActor.Command> {
   }
 
   private Behavior<Command> onAttach(Attach a) {
-    String key = a.host() + "/" + a.iface();
+    PortKey key = new PortKey(a.host(), a.iface());
     Integer existing = byKey.get(key);
     Port p = new Port(a.host(), a.iface(), a.port());
     if (existing != null) {
@@ -114,7 +117,7 @@ public final class SegmentActor extends AbstractBehavior<SegmentActor.Command> {
   }
 
   private Behavior<Command> onDetach(Detach d) {
-    Integer idx = byKey.remove(d.host() + "/" + d.iface());
+    Integer idx = byKey.remove(new PortKey(d.host(), d.iface()));
     if (idx != null) {
       fdb.forgetPort(idx);
       ports.set(idx, null);
@@ -126,7 +129,7 @@ public final class SegmentActor extends AbstractBehavior<SegmentActor.Command> {
     for (int i = 1; i < ports.size(); i++) {
       Port p = ports.get(i);
       if (p != null && p.ref().equals(s.port())) {
-        byKey.remove(p.host() + "/" + p.iface());
+        byKey.remove(new PortKey(p.host(), p.iface()));
         fdb.forgetPort(i);
         ports.set(i, null);
       }
@@ -137,18 +140,19 @@ public final class SegmentActor extends AbstractBehavior<SegmentActor.Command> {
   private Behavior<Command> onFrame(FrameIn in) {
     Frame f = in.frame();
     frames++;
-    Integer ingress = byKey.get(f.getSrcHost() + "/" + f.getSrcInterface());
+    Integer ingress = byKey.get(new PortKey(f.getSrcHost(), f.getSrcInterface()));
     if (ingress == null) {
       drop("frame from an unattached port");
       return this;
     }
-    byte[] data = f.getData().toByteArray();
-    if (data.length < EthernetHeader.LENGTH) {
+    ByteString data = f.getData();
+    if (data.size() < EthernetHeader.LENGTH) {
       drop("runt frame");
       return this;
     }
-    MacAddress dst = MacAddress.read(data, EthernetHeader.DST_OFFSET);
-    MacAddress src = MacAddress.read(data, EthernetHeader.SRC_OFFSET);
+    // The switch reads the two addresses in place; only the NAT gateway needs the bytes as an array.
+    MacAddress dst = macAt(data, EthernetHeader.DST_OFFSET);
+    MacAddress src = macAt(data, EthernetHeader.SRC_OFFSET);
     int out = fdb.forward(src, dst, ingress, clock.nowMicros());
     if (out == LearningSwitch.FILTER) {
       filtered++;
@@ -156,20 +160,31 @@ public final class SegmentActor extends AbstractBehavior<SegmentActor.Command> {
       flooded++;
       for (int i = 0; i < ports.size(); i++) {
         if (i != ingress) {
-          deliver(i, f, data);
+          deliver(i, f, null);
         }
       }
     } else {
       unicast++;
-      deliver(out, f, data);
+      deliver(out, f, null);
     }
     return this;
   }
 
+  /** The 6-byte MAC address at {@code off} of a frame of at least {@code off + 6} bytes. */
+  private static MacAddress macAt(ByteString b, int off) {
+    long v = 0;
+    for (int i = 0; i < 6; i++) {
+      v = v << 8 | (b.byteAt(off + i) & 0xff);
+    }
+    return new MacAddress(v);
+  }
+
+  /** Hands {@code f} to a port; {@code data} is its bytes when the caller has them as an array, else null. */
   private void deliver(int port, Frame f, byte[] data) {
     if (port == NAT_PORT) {
       if (nat != null) {
-        nat.receive(data, 0, data.length, reply -> fromGateway(reply));
+        byte[] d = data != null ? data : f.getData().toByteArray();
+        nat.receive(d, 0, d.length, reply -> fromGateway(reply));
       }
       return;
     }

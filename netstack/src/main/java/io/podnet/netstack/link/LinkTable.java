@@ -1,6 +1,7 @@
 package io.podnet.netstack.link;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,6 +15,12 @@ import java.util.TreeMap;
 public final class LinkTable {
   private final TreeMap<Integer, Link> byIndex = new TreeMap<>();
   private int lastIndex;
+  /**
+   * Answers of {@link #byName} since the table last changed (the datapath asks for the same few
+   * names per frame); cleared by every add, update and remove, and when it grows past a bound.
+   */
+  private final Map<String, Optional<Link>> byNameMemo = new HashMap<>();
+  private static final int MEMO_LIMIT = 1024;
 
   /** The next ifindex that {@link #add} would assign. */
   public int nextIndex() {
@@ -30,6 +37,7 @@ public final class LinkTable {
     }
     lastIndex = link.index();
     byIndex.put(link.index(), link);
+    byNameMemo.clear();
     return link;
   }
 
@@ -39,14 +47,29 @@ public final class LinkTable {
       throw new IllegalArgumentException("no link with index " + link.index());
     }
     byIndex.put(link.index(), link);
+    byNameMemo.clear();
   }
 
   /** Removes the link with {@code index} (its index is never reused, as in the kernel). */
   public void remove(int index) {
     byIndex.remove(index);
+    byNameMemo.clear();
   }
 
   public Optional<Link> byName(String name) {
+    Optional<Link> known = byNameMemo.get(name);
+    if (known == null) {
+      if (byNameMemo.size() >= MEMO_LIMIT) {
+        byNameMemo.clear();
+      }
+      known = scan(name);
+      byNameMemo.put(name, known);
+    }
+    return known;
+  }
+
+  /** The first link in ifindex order named {@code name} or with it as an alternative name. */
+  private Optional<Link> scan(String name) {
     for (Link l : byIndex.values()) {
       if (l.name().equals(name) || l.altNames().contains(name)) {
         return Optional.of(l);
@@ -71,6 +94,6 @@ public final class LinkTable {
   }
 
   Map<Integer, Link> view() {
-    return byIndex;
+    return java.util.Collections.unmodifiableMap(byIndex);
   }
 }

@@ -2,6 +2,8 @@ package io.podnet.netstack.route;
 
 import io.podnet.netstack.ip.Ipv4Prefix;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -19,6 +21,10 @@ public final class RouteTable {
 
   private final int id;
   private final TreeMap<Ipv4Prefix, List<Route>> leaves = new TreeMap<>();
+  /** The same leaves (the same lists) by exact prefix, for lookups that need no order. */
+  private final HashMap<Ipv4Prefix, List<Route>> exact = new HashMap<>();
+  /** How many leaves each prefix length (0..32) has: longest-prefix lookups skip absent lengths. */
+  private final int[] leavesOfLength = new int[33];
 
   public RouteTable(int id) {
     this.id = id;
@@ -41,8 +47,22 @@ public final class RouteTable {
 
   /** The routes for exactly this prefix, in alias order (never null, unmodifiable). */
   public List<Route> leaf(Ipv4Prefix dst) {
-    List<Route> l = leaves.get(dst);
+    List<Route> l = exact.get(dst);
     return l == null ? List.of() : List.copyOf(l);
+  }
+
+  /**
+   * The routes for exactly this prefix, in alias order, without a copy: for lookups on the
+   * packet path, which must not change the table while they iterate (never null, unmodifiable).
+   */
+  public List<Route> leafView(Ipv4Prefix dst) {
+    List<Route> l = exact.get(dst);
+    return l == null ? List.of() : Collections.unmodifiableList(l);
+  }
+
+  /** Whether some leaf has a prefix of this length (0..32). */
+  public boolean hasLength(int length) {
+    return leavesOfLength[length] > 0;
   }
 
   /** All routes in dump order. */
@@ -56,7 +76,12 @@ public final class RouteTable {
 
   /** Inserts before the first alias whose metric is {@code >=} (prepend) or {@code >} (append). */
   public void insert(Route r, boolean append) {
-    List<Route> l = leaves.computeIfAbsent(r.dst(), k -> new ArrayList<>());
+    List<Route> l = leaves.computeIfAbsent(r.dst(), k -> {
+      leavesOfLength[k.length()]++;
+      List<Route> fresh = new ArrayList<>();
+      exact.put(k, fresh);
+      return fresh;
+    });
     int i = 0;
     while (i < l.size() && (append ? l.get(i).metric() <= r.metric() : l.get(i).metric() < r.metric())) {
       i++;
@@ -73,6 +98,8 @@ public final class RouteTable {
     List<Route> l = leaves.get(r.dst());
     if (l != null && l.remove(r) && l.isEmpty()) {
       leaves.remove(r.dst());
+      exact.remove(r.dst());
+      leavesOfLength[r.dst().length()]--;
     }
   }
 
@@ -87,6 +114,8 @@ public final class RouteTable {
       n += before - e.getValue().size();
       if (e.getValue().isEmpty()) {
         it.remove();
+        exact.remove(e.getKey());
+        leavesOfLength[e.getKey().length()]--;
       }
     }
     return n;

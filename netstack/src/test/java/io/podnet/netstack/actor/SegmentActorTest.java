@@ -96,4 +96,28 @@ class SegmentActorTest {
     assertEquals("52:55:0a:00:02:02", arp.senderMac().toString());
     assertEquals("eth0", reply.getDstInterface());
   }
+
+  @Test
+  void runtsAndFramesFromUnattachedPortsAreDroppedAndCounted() {
+    ActorRef<SegmentActor.Command> seg = testKit.spawn(SegmentActor.create("lan3"));
+    TestProbe<Frame> a = testKit.createTestProbe();
+    TestProbe<Frame> b = testKit.createTestProbe();
+    ActorRef<Frame> in = attach(seg, "ha", "eth1", a);
+    attach(seg, "hb", "eth1", b);
+    // 13 bytes: one short of an Ethernet header.
+    in.tell(Frame.newBuilder().setData(ByteString.copyFrom(new byte[13])).setSrcHost("ha").setSrcInterface("eth1")
+        .build());
+    // A host/interface pair that never attached (same host, other interface).
+    in.tell(frame("ha", "eth9", MacAddress.BROADCAST, A));
+    b.expectNoMessage(Duration.ofMillis(50));
+    // Then a good frame goes through: the port key still finds "ha"/"eth1".
+    in.tell(frame("ha", "eth1", B, A));
+    assertEquals("eth1", b.receiveMessage().getDstInterface());
+    TestProbe<SegmentActor.Stats> stats = testKit.createTestProbe();
+    seg.tell(new SegmentActor.GetStats(stats.getRef()));
+    SegmentActor.Stats st = stats.receiveMessage();
+    assertEquals(java.util.Map.of("runt frame", 1L, "frame from an unattached port", 1L), st.drops());
+    assertEquals(3, st.frames());
+    assertEquals(1, st.flooded());
+  }
 }
