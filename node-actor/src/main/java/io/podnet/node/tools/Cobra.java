@@ -86,4 +86,14 @@ final class Cobra {
   static boolean isFlag(String a) {
     return a.startsWith("-") && a.length() > 1;
   }
+
+  /** Where the subcommand is: the first argument that is not a flag, or -1. */
+  static int subcommandAt(java.util.List<String> args) {
+    for (int i = 0; i < args.size(); i++) {
+      if (!isFlag(args.get(i))) {
+        return i;
+      }
+    }
+    return -1;
+  }
 }

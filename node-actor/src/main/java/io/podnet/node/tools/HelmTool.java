@@ -52,13 +52,7 @@ public final class HelmTool implements Tool {
 
   @Override
   public void start() {
-    int at = -1;
-    for (int i = 0; i < args.size(); i++) {
-      if (!Cobra.isFlag(args.get(i))) {
-        at = i;
-        break;
-      }
-    }
+    int at = Cobra.subcommandAt(args);
     if (at < 0) {
       notEmulated("helm (its help)");
       return;

@@ -57,13 +57,7 @@ public final class HubbleTool implements Tool {
         args.add(a);
       }
     }
-    int at = -1;
-    for (int i = 0; i < args.size(); i++) {
-      if (!Cobra.isFlag(args.get(i))) {
-        at = i;
-        break;
-      }
-    }
+    int at = Cobra.subcommandAt(args);
     if (at < 0) {
       notEmulated("hubble (its help)");
       return;
