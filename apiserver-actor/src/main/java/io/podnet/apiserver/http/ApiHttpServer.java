@@ -582,14 +582,15 @@ public final class ApiHttpServer implements AutoCloseable {
     if (!reply.ok()) {
       return response;
     }
-    HttpResponse out = response;
     List<String> all = new ArrayList<>(warnings);
     all.addAll(reply.warnings());
+    List<org.apache.pekko.http.javadsl.model.HttpHeader> headers = new ArrayList<>();
     for (String w : all) {
-      out = out.addHeader(RawHeader.create("Warning", "299 - \"" + w.replace("\\", "\\\\").replace("\"", "\\\"")
+      headers.add(RawHeader.create("Warning", "299 - \"" + w.replace("\\", "\\\\").replace("\"", "\\\"")
           + "\""));
     }
-    return out;
+    // In order: kubectl prints them as they come.
+    return headers.isEmpty() ? response : response.addHeaders(headers);
   }
 
   private CompletionStage<Struct> optionalBody(HttpRequest req) {
