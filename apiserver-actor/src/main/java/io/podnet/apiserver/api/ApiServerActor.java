@@ -240,8 +240,10 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
     Struct patched = m.patchType == PatchType.MERGE
         ? Patches.mergePatch(json, m.patch)
         : Patches.strategicMergePatch(m.type.kind(), json, m.patch);
-    warnings = FieldValidation.checkPatched(m.type, patched, m.patchErrors, m.validation, m.patch,
-        m.patchType == PatchType.STRATEGIC_MERGE);
+    FieldValidation.Outcome checked = FieldValidation.checkPatched(m.type, patched, m.patchErrors, m.validation,
+        m.patch, m.patchType == PatchType.STRATEGIC_MERGE);
+    warnings = checked.warnings();
+    patched = checked.object();
     KubeObject next = ObjectCodec.fromJson(m.type, patched, current.metadata().namespace());
     if (!next.metadata().name().equals(current.metadata().name())) {
       throw new ApiException(Status.badRequest("the name of the object (" + next.metadata().name()

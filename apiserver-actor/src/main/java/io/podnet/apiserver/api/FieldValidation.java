@@ -7,6 +7,7 @@ import io.podnet.apiserver.store.ApiException;
 import io.podnet.apiserver.store.ResourceType;
 import io.podnet.apiserver.store.Status;
 import io.podnet.proto.k8s.JsonTree;
+import io.podnet.proto.k8s.KubeJson;
 import io.podnet.proto.k8s.KubeSchemas;
 import io.podnet.proto.k8s.SchemaDecoder;
 import java.util.ArrayList;
@@ -23,11 +24,27 @@ import java.util.TreeMap;
  * (Ignore). A value of the wrong type always fails: for a built-in kind with Go's decoding error,
  * for a custom resource with its OpenAPI schema's 422 Invalid.
  *
+ * <p>What passes is stored as the schema decoded it ({@link Outcome#object()}): unknown fields are
+ * dropped, as kube-apiserver drops what its Go types (and structural CRD schemas) do not have, so
+ * that a field let through by Warn or Ignore does not stay in the object to fail every later Strict
+ * write of it. Sub-trees the schemas keep as Struct are kept whole.
+ *
  * <p>Kinds without a schema are not checked. Protobuf bodies are not checked (kube-apiserver does
  * not support strict decoding of protobuf either).
  */
 public final class FieldValidation {
   private FieldValidation() {}
+
+  /**
+   * @param warnings the texts of the Warning headers to send (Warn)
+   * @param object the object as its schema decoded it (unknown fields dropped), or the object as
+   *     given for a kind without a schema
+   */
+  public record Outcome(List<String> warnings, Struct object) {
+    public Outcome {
+      warnings = List.copyOf(warnings);
+    }
+  }
 
   /** The fieldValidation directive. */
   public enum Directive {
@@ -59,15 +76,15 @@ public final class FieldValidation {
   /**
    * Checks a create or update body (the JSON as sent, duplicates included).
    *
-   * @return the warnings to send (Warn)
+   * @return the warnings to send (Warn) and the object to store
    * @throws ApiException 400 BadRequest "KIND in version "V" cannot be handled as a KIND: ..." for a
    *     type error of a built-in kind or for strict errors under Strict; 422 Invalid for a type
    *     error of a custom resource
    */
-  public static List<String> checkBody(ResourceType type, JsonTree.Obj body, Directive directive) {
+  public static Outcome checkBody(ResourceType type, JsonTree.Obj body, Directive directive) {
     Optional<Message> schema = KubeSchemas.of(type.apiVersion(), type.kind());
     if (schema.isEmpty() || !sameKind(type, body)) {
-      return List.of();
+      return new Outcome(List.of(), JsonTree.toStruct(body));
     }
     SchemaDecoder.Result r = SchemaDecoder.decode(body, schema.get());
     String handled = type.kind() + " in version \"" + type.version() + "\" cannot be handled as a " + type.kind() + ": ";
@@ -80,7 +97,15 @@ public final class FieldValidation {
     if (custom && !r.typeErrors().isEmpty()) {
       throw new ApiException(invalidCustomResource(type, name(body), r.typeErrors()));
     }
-    return warnings;
+    return new Outcome(warnings, pruned(r.message()));
+  }
+
+  private static Struct pruned(Message m) {
+    try {
+      return Json.parseObject(KubeJson.print(m));
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException("KubeJson printed JSON it cannot parse", e);
+    }
   }
 
   /**
@@ -91,13 +116,13 @@ public final class FieldValidation {
    * @param patch the patch as sent, for the 422 of a type error
    * @param strategic whether the patch was a strategic merge patch (kube-apiserver shows the patch
    *     map, not the patched object, as the invalid value)
-   * @return the warnings to send (Warn)
+   * @return the warnings to send (Warn) and the object to store
    */
-  public static List<String> checkPatched(ResourceType type, Struct patched, List<String> patchErrors,
+  public static Outcome checkPatched(ResourceType type, Struct patched, List<String> patchErrors,
       Directive directive, Struct patch, boolean strategic) {
     Optional<Message> schema = KubeSchemas.of(type.apiVersion(), type.kind());
     if (schema.isEmpty()) {
-      return List.of();
+      return new Outcome(List.of(), patched);
     }
     SchemaDecoder.Result r = SchemaDecoder.decode(JsonTree.of(patched), schema.get());
     boolean custom = KubeSchemas.customResource(type.apiVersion());
@@ -113,7 +138,7 @@ public final class FieldValidation {
     if (custom && !r.typeErrors().isEmpty()) {
       throw new ApiException(invalidCustomResource(type, Json.string(patched, "metadata", "name"), r.typeErrors()));
     }
-    return warnings;
+    return new Outcome(warnings, pruned(r.message()));
   }
 
   /** The duplicate fields of a patch body, as kube-apiserver's strict unmarshal of it reports them. */

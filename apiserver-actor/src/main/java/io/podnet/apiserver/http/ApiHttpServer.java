@@ -323,8 +323,9 @@ public final class ApiHttpServer implements AutoCloseable {
         FieldValidation.Directive validation =
             FieldValidation.Directive.parse("CreateOptions", q.get("fieldValidation"));
         yield body(req).thenCompose(b -> {
-          List<String> warnings = b.check(type, validation);
-          KubeObject o = ObjectCodec.fromJson(type, b.json(), ns);
+          FieldValidation.Outcome checked = b.check(type, validation);
+          List<String> warnings = checked.warnings();
+          KubeObject o = ObjectCodec.fromJson(type, checked.object(), ns);
           return ask(r -> new ApiServerActor.Create(type, o, r))
               .thenApply(reply -> warn(objectResponse(req, type, reply, 201), reply, warnings));
         });
@@ -336,8 +337,9 @@ public final class ApiHttpServer implements AutoCloseable {
         FieldValidation.Directive validation =
             FieldValidation.Directive.parse("UpdateOptions", q.get("fieldValidation"));
         yield body(req).thenCompose(b -> {
-          List<String> warnings = b.check(type, validation);
-          KubeObject o = ObjectCodec.fromJson(type, b.json(), ns);
+          FieldValidation.Outcome checked = b.check(type, validation);
+          List<String> warnings = checked.warnings();
+          KubeObject o = ObjectCodec.fromJson(type, checked.object(), ns);
           if (!o.metadata().name().equals(name)) {
             throw new ApiException(Status.badRequest("the name of the object (" + o.metadata().name()
                 + ") does not match the name on the URL (" + name + ")"));
@@ -545,8 +547,9 @@ public final class ApiHttpServer implements AutoCloseable {
    * kept) that field validation checks; null for protobuf, which is not checked.
    */
   private record Body(Struct json, JsonTree.Obj tree) {
-    List<String> check(ResourceType type, FieldValidation.Directive validation) {
-      return tree == null ? List.of() : FieldValidation.checkBody(type, tree, validation);
+    FieldValidation.Outcome check(ResourceType type, FieldValidation.Directive validation) {
+      return tree == null ? new FieldValidation.Outcome(List.of(), json)
+          : FieldValidation.checkBody(type, tree, validation);
     }
   }
 

@@ -74,10 +74,27 @@ class FieldValidationTest {
 
   @Test
   void warnReturnsTheWarningsAndIgnoreNothing() {
-    assertEquals(List.of("unknown field \"spec.replica\"", "duplicate field \"spec.paused\""),
-        FieldValidation.checkBody(ApiResources.DEPLOYMENT, tree(DEPLOYMENT), FieldValidation.Directive.WARN));
-    assertEquals(List.of(),
-        FieldValidation.checkBody(ApiResources.DEPLOYMENT, tree(DEPLOYMENT), FieldValidation.Directive.IGNORE));
+    FieldValidation.Outcome warn =
+        FieldValidation.checkBody(ApiResources.DEPLOYMENT, tree(DEPLOYMENT), FieldValidation.Directive.WARN);
+    assertEquals(List.of("unknown field \"spec.replica\"", "duplicate field \"spec.paused\""), warn.warnings());
+    FieldValidation.Outcome ignore =
+        FieldValidation.checkBody(ApiResources.DEPLOYMENT, tree(DEPLOYMENT), FieldValidation.Directive.IGNORE);
+    assertEquals(List.of(), ignore.warnings());
+    // What is stored: the unknown field dropped, the later duplicate kept (a false paused is kept: sent).
+    Struct expected = Json.obj("apiVersion", "apps/v1", "kind", "Deployment", "metadata", Json.obj("name", "d"),
+        "spec", Json.obj("paused", false));
+    assertEquals(expected, warn.object());
+    assertEquals(expected, ignore.object());
+  }
+
+  @Test
+  void unmodelledSubTreesAreKeptWhole() throws Exception {
+    String body = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{"
+        + "\"affinity\":{\"nodeAffinity\":{\"anything\":[1,{\"x\":true}]}},\"containers\":[{\"name\":\"c\","
+        + "\"resources\":{\"limits\":{\"cpu\":\"1\"}},\"bogus\":1}]}}";
+    FieldValidation.Outcome o = FieldValidation.checkBody(ApiResources.POD, tree(body), FieldValidation.Directive.WARN);
+    assertEquals(List.of("unknown field \"spec.containers[0].bogus\""), o.warnings());
+    assertEquals(Json.parseObject(body.replace(",\"bogus\":1", "")), o.object());
   }
 
   @Test
@@ -157,7 +174,9 @@ class FieldValidationTest {
   void kindsWithoutASchemaAreNotChecked() {
     ResourceType other = new ResourceType("example.com", "v1", "Thing", "things", true, false, false,
         java.util.Set.of());
-    assertEquals(List.of(), FieldValidation.checkBody(other, tree("{\"spec\":{\"x\":1}}"),
-        FieldValidation.Directive.STRICT));
+    FieldValidation.Outcome o = FieldValidation.checkBody(other, tree("{\"spec\":{\"x\":1}}"),
+        FieldValidation.Directive.STRICT);
+    assertEquals(List.of(), o.warnings());
+    assertEquals(Json.obj("spec", Json.obj("x", 1)), o.object());
   }
 }

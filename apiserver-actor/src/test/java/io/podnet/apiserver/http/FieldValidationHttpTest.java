@@ -110,6 +110,15 @@ class FieldValidationHttpTest {
     HttpResponse<String> warn = send("POST", DEPLOYMENTS + "?fieldValidation=Warn", "application/json", INVALID);
     assertEquals(201, warn.statusCode(), warn.body());
     assertEquals(expected, warn.headers().allValues("Warning"));
+    // Stored as the schema decoded it: no unknown field, later duplicates won.
+    Struct stored = Json.parseObject(send("GET", DEPLOYMENTS + "/d", null, null).body());
+    Struct spec = stored.getFieldsOrThrow("spec").getStructValue();
+    assertEquals(false, spec.containsFields("unknown1"));
+    assertEquals(false, stored.getFieldsOrThrow("metadata").getStructValue().containsFields("unknownMeta"));
+    assertEquals(false, spec.getFieldsOrThrow("paused").getBoolValue());
+    assertEquals("{\"image\":\"nginx:latest\",\"imagePullPolicy\":\"Never\",\"name\":\"nginx\"}",
+        Json.print(Json.struct(spec, "template", "spec").getFieldsOrThrow("containers").getListValue().getValues(0)
+            .getStructValue()));
     assertEquals(200, send("DELETE", DEPLOYMENTS + "/d", null, null).statusCode());
     HttpResponse<String> byDefault = send("POST", DEPLOYMENTS, "application/json", INVALID);
     assertEquals(201, byDefault.statusCode(), byDefault.body());
@@ -167,8 +176,13 @@ class FieldValidationHttpTest {
         "{\"spec\":{\"paused\":true,\"replica\":5}}");
     assertEquals(200, warned.statusCode(), warned.body());
     assertEquals(List.of("299 - \"unknown field \\\"spec.replica\\\"\""), warned.headers().allValues("Warning"));
-    assertEquals(true, Json.parseObject(warned.body()).getFieldsOrThrow("spec").getStructValue()
-        .getFieldsOrThrow("paused").getBoolValue());
+    Struct patchedSpec = Json.parseObject(warned.body()).getFieldsOrThrow("spec").getStructValue();
+    assertEquals(true, patchedSpec.getFieldsOrThrow("paused").getBoolValue());
+    assertEquals(false, patchedSpec.containsFields("replica"));
+    // Nothing unknown stays behind to fail the next Strict write.
+    HttpResponse<String> strictAgain = send("PATCH", DEPLOYMENTS + "/d?fieldValidation=Strict",
+        "application/merge-patch+json", "{\"spec\":{\"paused\":false}}");
+    assertEquals(200, strictAgain.statusCode(), strictAgain.body());
   }
 
   @Test

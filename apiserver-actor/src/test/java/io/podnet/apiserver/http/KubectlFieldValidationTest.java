@@ -175,11 +175,14 @@ class KubectlFieldValidationTest {
     assertEquals("", ignored.err);
   }
 
-  /** kubectl patch sends no fieldValidation: the server's default, Warn. */
+  /**
+   * kubectl patch sends no fieldValidation: the server's default, Warn. The unknown field is
+   * dropped, so the object is unchanged, as kube-apiserver leaves it.
+   */
   @Test
   void patchWithATypoWarns() throws Exception {
     Result r = ok(null, "patch", "svc", "webpod", "-p", "{\"spec\":{\"tpye\":\"LoadBalancer\"}}");
-    assertEquals("service/webpod patched\n", r.out);
+    assertEquals("service/webpod patched (no change)\n", r.out);
     assertEquals("Warning: unknown field \"spec.tpye\"\n", r.err);
     assertEquals("ClusterIP", ok(null, "get", "svc", "webpod", "-o", "jsonpath={.spec.type}").out);
   }
