@@ -75,6 +75,9 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
    * PATCH: read, patch the JSON, check the patched object's fields against its schema
    * ({@link FieldValidation#checkPatched}), write back conditional on the resourceVersion read.
    *
+   * @param validation the fieldValidation directive of an HTTP request; null for a patch that is not
+   *     checked (requests of the actors inside the lab, through the gateway, like their creates and
+   *     updates)
    * @param patchErrors the duplicate fields of the patch body (see {@link FieldValidation#patchDuplicates})
    */
   public record Patch(ResourceType type, String namespace, String name, PatchType patchType, Struct patch,
@@ -84,10 +87,10 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
       patchErrors = List.copyOf(patchErrors);
     }
 
-    /** A patch whose unknown fields are ignored (fieldValidation=Ignore), as actors inside the lab send. */
+    /** A patch that is not checked against the schema, as actors inside the lab send. */
     public Patch(ResourceType type, String namespace, String name, PatchType patchType, Struct patch, boolean status,
         ActorRef<Reply> replyTo) {
-      this(type, namespace, name, patchType, patch, status, FieldValidation.Directive.IGNORE, List.of(), replyTo);
+      this(type, namespace, name, patchType, patch, status, null, List.of(), replyTo);
     }
   }
 
@@ -240,10 +243,12 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
     Struct patched = m.patchType == PatchType.MERGE
         ? Patches.mergePatch(json, m.patch)
         : Patches.strategicMergePatch(m.type.kind(), json, m.patch);
-    FieldValidation.Outcome checked = FieldValidation.checkPatched(m.type, patched, m.patchErrors, m.validation,
-        m.patch, m.patchType == PatchType.STRATEGIC_MERGE);
-    warnings = checked.warnings();
-    patched = checked.object();
+    if (m.validation != null) {
+      FieldValidation.Outcome checked = FieldValidation.checkPatched(m.type, patched, m.patchErrors, m.validation,
+          m.patch, m.patchType == PatchType.STRATEGIC_MERGE);
+      warnings = checked.warnings();
+      patched = checked.object();
+    }
     KubeObject next = ObjectCodec.fromJson(m.type, patched, current.metadata().namespace());
     if (!next.metadata().name().equals(current.metadata().name())) {
       throw new ApiException(Status.badRequest("the name of the object (" + next.metadata().name()

@@ -75,14 +75,25 @@ class ApiServerActorFieldValidationTest {
     assertEquals(List.of(), next.warnings());
   }
 
+  /** Unknown fields let through by Warn are dropped: the next Strict patch does not trip on them. */
   @Test
-  void actorsInsideTheLabPatchWithIgnore() {
+  void warnedFieldsAreNotStored() {
+    createConfigMap();
+    assertEquals(true, patch("{\"dta\":{\"b\":\"1\"}}", FieldValidation.Directive.IGNORE).ok());
+    assertEquals(false, store.get(ApiResources.CONFIG_MAP, "default", "cm").extra().containsFields("dta"));
+    assertEquals(true, patch("{\"data\":{\"a\":\"5\"}}", FieldValidation.Directive.STRICT).ok());
+  }
+
+  /** The gateway's patches (actors inside the lab) are not checked, as their creates and updates are not. */
+  @Test
+  void actorsInsideTheLabPatchUnchecked() {
     createConfigMap();
     TestProbe<ApiServerActor.Reply> probe = kit.createTestProbe();
     api.tell(new ApiServerActor.Patch(ApiResources.CONFIG_MAP, "default", "cm", ApiServerActor.PatchType.MERGE,
-        Json.obj("dta", Json.obj()), false, probe.getRef()));
+        Json.obj("dta", Json.obj("b", "1")), false, probe.getRef()));
     ApiServerActor.Reply r = probe.receiveMessage();
     assertEquals(true, r.ok());
     assertEquals(List.of(), r.warnings());
+    assertEquals(true, store.get(ApiResources.CONFIG_MAP, "default", "cm").extra().containsFields("dta"));
   }
 }
