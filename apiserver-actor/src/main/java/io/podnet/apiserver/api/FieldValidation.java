@@ -93,7 +93,15 @@ public final class FieldValidation {
       // Go's decoder keeps its first error; a decoding error trumps strict errors.
       throw new ApiException(Status.badRequest(handled + r.typeErrors().get(0).goMessage()));
     }
-    List<String> warnings = strict(r.strictErrors(), directive, handled);
+    List<String> errors = r.strictErrors();
+    if (custom && !errors.isEmpty()) {
+      // A custom resource's decoder reports every duplicate of the JSON (in document order, unknown
+      // fields' too), then the unknown fields its schema prunes, walking the object in key order.
+      List<String> ordered = new ArrayList<>(SchemaDecoder.duplicateFields(body));
+      ordered.addAll(SchemaDecoder.decode(JsonTree.of(JsonTree.toStruct(body)), schema.get()).strictErrors());
+      errors = ordered;
+    }
+    List<String> warnings = strict(errors, directive, handled);
     if (custom && !r.typeErrors().isEmpty()) {
       throw new ApiException(invalidCustomResource(type, name(body), r.typeErrors()));
     }

@@ -137,6 +137,29 @@ class FieldValidationTest {
         + "strict decoding error: unknown field \"spec.block\"", strict.status().message());
   }
 
+  /**
+   * As kube-apiserver's CRD field validation test expects: every duplicate first (an unknown
+   * field's too), then the unknown fields in key order.
+   */
+  @Test
+  void aCustomResourceReportsDuplicatesThenUnknownFieldsInKeyOrder() {
+    String body = "{\"apiVersion\":\"cilium.io/v2\",\"kind\":\"CiliumLoadBalancerIPPool\","
+        + "\"metadata\":{\"name\":\"p\",\"name\":\"p\",\"unknownMeta\":1},"
+        + "\"spec\":{\"unknown1\":\"v\",\"unknownDupe\":1,\"unknownDupe\":2,\"disabled\":true,\"disabled\":false,"
+        + "\"blocks\":[{\"start\":\"a\",\"start\":\"b\",\"unknownNested\":1}]}}";
+    assertEquals(List.of(
+        "duplicate field \"metadata.name\"",
+        "duplicate field \"spec.unknownDupe\"",
+        "duplicate field \"spec.disabled\"",
+        "duplicate field \"spec.blocks[0].start\"",
+        "unknown field \"metadata.unknownMeta\"",
+        "unknown field \"spec.blocks[0].unknownNested\"",
+        "unknown field \"spec.unknown1\"",
+        "unknown field \"spec.unknownDupe\""),
+        FieldValidation.checkBody(ApiResources.CILIUM_LB_IP_POOL, tree(body), FieldValidation.Directive.WARN)
+            .warnings());
+  }
+
   @Test
   void patchedObjectsReportThePatchsDuplicatesFirstThenUnknownFieldsInKeyOrder() {
     JsonTree.Node patch = JsonTree.parse("{\"spec\":{\"zeta\":1,\"paused\":true,\"paused\":false,\"alpha\":2}}");
