@@ -15,6 +15,7 @@ import io.podnet.apiserver.controllers.ControllerManager;
 import io.podnet.apiserver.store.persist.DurableStore;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.function.LongSupplier;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import java.util.Map;
@@ -40,7 +41,18 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
   public sealed interface Command {}
 
   /** The answer to a request: {@code value} on success, {@code error} otherwise. */
-  public record Reply(Object value, Status error) {
+  /**
+   * @param warnings the texts of the Warning headers to send with a success (field validation Warn)
+   */
+  public record Reply(Object value, Status error, List<String> warnings) {
+    public Reply {
+      warnings = List.copyOf(warnings);
+    }
+
+    public Reply(Object value, Status error) {
+      this(value, error, List.of());
+    }
+
     public boolean ok() {
       return error == null;
     }
@@ -59,9 +71,28 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
 
   public enum PatchType { MERGE, STRATEGIC_MERGE }
 
-  /** PATCH: read, patch the JSON, write back conditional on the resourceVersion read. */
+  /**
+   * PATCH: read, patch the JSON, check the patched object's fields against its schema
+   * ({@link FieldValidation#checkPatched}), write back conditional on the resourceVersion read.
+   *
+   * @param validation the fieldValidation directive of an HTTP request; null for a patch that is not
+   *     checked (requests of the actors inside the lab, through the gateway, like their creates and
+   *     updates)
+   * @param patchErrors the duplicate fields of the patch body (see {@link FieldValidation#patchDuplicates})
+   */
   public record Patch(ResourceType type, String namespace, String name, PatchType patchType, Struct patch,
-      boolean status, ActorRef<Reply> replyTo) implements Command {}
+      boolean status, FieldValidation.Directive validation, List<String> patchErrors, ActorRef<Reply> replyTo)
+      implements Command {
+    public Patch {
+      patchErrors = List.copyOf(patchErrors);
+    }
+
+    /** A patch that is not checked against the schema, as actors inside the lab send. */
+    public Patch(ResourceType type, String namespace, String name, PatchType patchType, Struct patch, boolean status,
+        ActorRef<Reply> replyTo) {
+      this(type, namespace, name, patchType, patch, status, null, List.of(), replyTo);
+    }
+  }
 
   public record Delete(ResourceType type, String namespace, String name, String preconditionResourceVersion,
       ActorRef<Reply> replyTo) implements Command {}
@@ -131,6 +162,8 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
   private final Map<Long, ObjectStore.Watch> watches = new HashMap<>();
   private long nextWatchId = 1;
   private boolean reconcilePending;
+  /** The field-validation warnings of the request being answered. */
+  private List<String> warnings = List.of();
 
   private final DurableStore durable;
 
@@ -210,6 +243,12 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
     Struct patched = m.patchType == PatchType.MERGE
         ? Patches.mergePatch(json, m.patch)
         : Patches.strategicMergePatch(m.type.kind(), json, m.patch);
+    if (m.validation != null) {
+      FieldValidation.Outcome checked = FieldValidation.checkPatched(m.type, patched, m.patchErrors, m.validation,
+          m.patch, m.patchType == PatchType.STRATEGIC_MERGE);
+      warnings = checked.warnings();
+      patched = checked.object();
+    }
     KubeObject next = ObjectCodec.fromJson(m.type, patched, current.metadata().namespace());
     if (!next.metadata().name().equals(current.metadata().name())) {
       throw new ApiException(Status.badRequest("the name of the object (" + next.metadata().name()
@@ -249,11 +288,13 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
 
   private Behavior<Command> answer(ActorRef<Reply> replyTo, Op op) {
     Reply r;
+    warnings = List.of();
     try {
-      r = new Reply(op.run(), null);
+      r = new Reply(op.run(), null, warnings);
     } catch (ApiException e) {
       r = new Reply(null, e.status());
     }
+    warnings = List.of();
     replyTo.tell(r);
     return this;
   }

@@ -9,6 +9,7 @@ import com.typesafe.config.ConfigFactory;
 import io.podnet.apiserver.api.ApiResource;
 import io.podnet.apiserver.api.ApiResources;
 import io.podnet.apiserver.api.ApiServerActor;
+import io.podnet.apiserver.api.FieldValidation;
 import io.podnet.apiserver.api.ApiServerActor.PatchType;
 import io.podnet.apiserver.api.ApiServerActor.Reply;
 import io.podnet.apiserver.api.Json;
@@ -22,6 +23,7 @@ import io.podnet.apiserver.store.ObjectList;
 import io.podnet.apiserver.store.ObjectStore;
 import io.podnet.apiserver.store.ResourceType;
 import io.podnet.apiserver.store.Status;
+import io.podnet.proto.k8s.JsonTree;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -318,31 +320,46 @@ public final class ApiHttpServer implements AutoCloseable {
         if (!name.isEmpty()) {
           throw methodNotAllowed(method);
         }
-        yield body(req).thenCompose(json -> ask(r -> new ApiServerActor.Create(type,
-                ObjectCodec.fromJson(type, json, ns), r)))
-            .thenApply(reply -> objectResponse(req, type, reply, 201));
+        FieldValidation.Directive validation =
+            FieldValidation.Directive.parse("CreateOptions", q.get("fieldValidation"));
+        yield body(req).thenCompose(b -> {
+          FieldValidation.Outcome checked = b.check(type, validation);
+          List<String> warnings = checked.warnings();
+          KubeObject o = ObjectCodec.fromJson(type, checked.object(), ns);
+          return ask(r -> new ApiServerActor.Create(type, o, r))
+              .thenApply(reply -> warn(objectResponse(req, type, reply, 201), reply, warnings));
+        });
       }
       case "PUT" -> {
         if (name.isEmpty()) {
           throw methodNotAllowed(method);
         }
-        yield body(req).thenCompose(json -> {
-          KubeObject o = ObjectCodec.fromJson(type, json, ns);
+        FieldValidation.Directive validation =
+            FieldValidation.Directive.parse("UpdateOptions", q.get("fieldValidation"));
+        yield body(req).thenCompose(b -> {
+          FieldValidation.Outcome checked = b.check(type, validation);
+          List<String> warnings = checked.warnings();
+          KubeObject o = ObjectCodec.fromJson(type, checked.object(), ns);
           if (!o.metadata().name().equals(name)) {
             throw new ApiException(Status.badRequest("the name of the object (" + o.metadata().name()
                 + ") does not match the name on the URL (" + name + ")"));
           }
-          return ask(r -> new ApiServerActor.Update(type, o, status, r));
-        }).thenApply(reply -> objectResponse(req, type, reply, 200));
+          return ask(r -> new ApiServerActor.Update(type, o, status, r))
+              .thenApply(reply -> warn(objectResponse(req, type, reply, 200), reply, warnings));
+        });
       }
       case "PATCH" -> {
         if (name.isEmpty()) {
           throw methodNotAllowed(method);
         }
         PatchType patchType = patchType(req, resource);
-        yield body(req).thenCompose(json -> ask(r -> new ApiServerActor.Patch(type, ns, name, patchType, json,
-                status, r)))
-            .thenApply(reply -> objectResponse(req, type, reply, 200));
+        FieldValidation.Directive validation =
+            FieldValidation.Directive.parse("PatchOptions", q.get("fieldValidation"));
+        yield body(req).thenCompose(b -> {
+          List<String> patchErrors = b.tree() == null ? List.of() : FieldValidation.patchDuplicates(b.tree());
+          return ask(r -> new ApiServerActor.Patch(type, ns, name, patchType, b.json(), status, validation,
+              patchErrors, r));
+        }).thenApply(reply -> warn(objectResponse(req, type, reply, 200), reply, List.of()));
       }
       case "DELETE" -> {
         if (name.isEmpty()) {
@@ -525,21 +542,58 @@ public final class ApiHttpServer implements AutoCloseable {
 
   // ================================================================== bodies and responses
 
-  private CompletionStage<Struct> body(HttpRequest req) {
+  /**
+   * A request body: the object as a Struct, and for JSON the tree as written (duplicate members
+   * kept) that field validation checks; null for protobuf, which is not checked.
+   */
+  private record Body(Struct json, JsonTree.Obj tree) {
+    FieldValidation.Outcome check(ResourceType type, FieldValidation.Directive validation) {
+      return tree == null ? new FieldValidation.Outcome(List.of(), json)
+          : FieldValidation.checkBody(type, tree, validation);
+    }
+  }
+
+  private CompletionStage<Body> body(HttpRequest req) {
     boolean protobuf = KubeProtobuf.isProtobuf(req.entity().getContentType().mediaType().toString());
     return req.entity().toStrict(ASK_TIMEOUT.toMillis(), system).thenApply(strict -> {
       if (protobuf) {
         // client-go's typed clients (kubectl create deployment) send protobuf.
-        return KubeProtobuf.decode(strict.getData().toArray());
+        return new Body(KubeProtobuf.decode(strict.getData().toArray()), null);
       }
       String text = strict.getData().utf8String();
+      Struct json;
       try {
-        return Json.parseObject(text);
+        json = Json.parseObject(text);
       } catch (InvalidProtocolBufferException e) {
         throw new ApiException(Status.badRequest("the body of the request was in an unknown format - "
             + "accepted media types include: application/json, application/yaml"));
       }
+      JsonTree.Obj tree = null;
+      try {
+        if (JsonTree.parse(text) instanceof JsonTree.Obj o) {
+          tree = o;
+        }
+      } catch (JsonTree.MalformedJsonException e) {
+        // JSON that only the lenient parser accepts: decoded, but not checked field by field.
+      }
+      return new Body(json, tree);
     });
+  }
+
+  /** The response with a "Warning: 299 - ..." header per field-validation warning (successes only). */
+  private static HttpResponse warn(HttpResponse response, Reply reply, List<String> warnings) {
+    if (!reply.ok()) {
+      return response;
+    }
+    List<String> all = new ArrayList<>(warnings);
+    all.addAll(reply.warnings());
+    List<org.apache.pekko.http.javadsl.model.HttpHeader> headers = new ArrayList<>();
+    for (String w : all) {
+      headers.add(RawHeader.create("Warning", "299 - \"" + w.replace("\\", "\\\\").replace("\"", "\\\"")
+          + "\""));
+    }
+    // In order: kubectl prints them as they come.
+    return headers.isEmpty() ? response : response.addHeaders(headers);
   }
 
   private CompletionStage<Struct> optionalBody(HttpRequest req) {

@@ -158,7 +158,8 @@ class ApiHttpServerTest {
     HttpResponse<String> badMeta = write("POST", "/api/v1/namespaces/default/configmaps", "application/json",
         "{\"metadata\":{\"name\":\"x\",\"labels\":{\"a\":1}}}");
     assertEquals(400, badMeta.statusCode());
-    assertEquals("json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string",
+    assertEquals("ConfigMap in version \"v1\" cannot be handled as a ConfigMap: "
+        + "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string",
         Json.string(json(badMeta), "message"));
 
     HttpResponse<String> del = send(req("/api/v1/namespaces/kube-system/configmaps/cilium-config").DELETE().build());

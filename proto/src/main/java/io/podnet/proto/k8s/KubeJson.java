@@ -15,7 +15,8 @@ import java.util.Map;
  * uses, and numbers for 64-bit fields), ignoring fields podnet does not model, as the API server
  * prunes unknown fields. Printing differs from proto3 JSON in two ways Kubernetes clients notice,
  * so it is done here: 64-bit integers print as JSON numbers (proto3 JSON quotes them), and fields
- * at their default value are left out, as Go's {@code omitempty} does.
+ * at their default value are left out, as Go's {@code omitempty} does (fields with presence print
+ * when set, also at their zero value). Struct and Value fields print as the JSON they hold.
  */
 public final class KubeJson {
   private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
@@ -102,7 +103,15 @@ public final class KubeJson {
 
   private static void writeValue(StringBuilder sb, FieldDescriptor f, Object v) {
     switch (f.getJavaType()) {
-      case MESSAGE -> writeMessage(sb, (Message) v);
+      case MESSAGE -> {
+        if (v instanceof com.google.protobuf.Struct st) {
+          writeJson(sb, com.google.protobuf.Value.newBuilder().setStructValue(st).build());
+        } else if (v instanceof com.google.protobuf.Value jv) {
+          writeJson(sb, jv);
+        } else {
+          writeMessage(sb, (Message) v);
+        }
+      }
       case STRING -> writeString(sb, (String) v);
       case ENUM -> writeString(sb, ((com.google.protobuf.Descriptors.EnumValueDescriptor) v).getName());
       case BYTE_STRING -> writeString(sb,
@@ -116,6 +125,42 @@ public final class KubeJson {
           sb.append(d);
         }
       }
+    }
+  }
+
+  /** A google.protobuf.Value as the JSON it stands for; object keys sorted, as Go writes maps. */
+  private static void writeJson(StringBuilder sb, com.google.protobuf.Value v) {
+    switch (v.getKindCase()) {
+      case STRUCT_VALUE -> {
+        sb.append('{');
+        boolean first = true;
+        for (Map.Entry<String, com.google.protobuf.Value> e
+            : new java.util.TreeMap<>(v.getStructValue().getFieldsMap()).entrySet()) {
+          if (!first) {
+            sb.append(',');
+          }
+          first = false;
+          writeString(sb, e.getKey());
+          sb.append(':');
+          writeJson(sb, e.getValue());
+        }
+        sb.append('}');
+      }
+      case LIST_VALUE -> {
+        sb.append('[');
+        List<com.google.protobuf.Value> items = v.getListValue().getValuesList();
+        for (int i = 0; i < items.size(); i++) {
+          if (i > 0) {
+            sb.append(',');
+          }
+          writeJson(sb, items.get(i));
+        }
+        sb.append(']');
+      }
+      case STRING_VALUE -> writeString(sb, v.getStringValue());
+      case BOOL_VALUE -> sb.append(v.getBoolValue());
+      case NUMBER_VALUE -> sb.append(JsonTree.numberLiteral(v.getNumberValue()));
+      default -> sb.append("null");
     }
   }
 

@@ -55,7 +55,8 @@ class KubeJsonTest {
         + "\"generation\":3,\"labels\":{\"app\":\"webpod\",\"k8s-app\":\"cilium\"},"
         + "\"annotations\":{\"note\":\"a\\u003cb\"},\"creationTimestamp\":\"2025-08-09T12:35:25Z\","
         + "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"webpod-696774f575\","
-        + "\"uid\":\"u-1\",\"controller\":true,\"blockOwnerDeletion\":true}]}}", KubeJson.print(h));
+        + "\"uid\":\"u-1\",\"controller\":true,\"blockOwnerDeletion\":true}],"
+        + "\"managedFields\":[{\"manager\":\"kubectl\"}]}}", KubeJson.print(h));
   }
 
   @Test
