@@ -117,7 +117,7 @@ public final class CiliumOperator extends AbstractBehavior<CiliumOperator.Comman
 
   private Behavior<Command> onConfig(ConfigEvent e) {
     if (e.event().type() == ApiWatchEvent.Type.ERROR) {
-      getContext().getLog().warn("cilium-operator: watch of config ended: {}, watching again",
+      getContext().getLog().info("cilium-operator: watch of config ended: {}, watching again",
           Json.str(e.event().object(), "message"));
       rewatchLater("config");
       return this;
@@ -144,7 +144,7 @@ public final class CiliumOperator extends AbstractBehavior<CiliumOperator.Comman
 
   private Behavior<Command> onNode(NodeEvent e) {
     if (e.event().type() == ApiWatchEvent.Type.ERROR) {
-      getContext().getLog().warn("cilium-operator: watch of nodes ended: {}, watching again",
+      getContext().getLog().info("cilium-operator: watch of nodes ended: {}, watching again",
           Json.str(e.event().object(), "message"));
       rewatchLater("nodes");
       return this;

@@ -241,7 +241,8 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
 
   private void onEvent(String watch, KubeClient.Event e) {
     if (e.type() == ApiWatchEvent.Type.ERROR) {
-      warn("watch " + watch + " ended: " + Json.str(e.object(), "message"));
+      // The agent's log: a lab that stops ends every watch, and people should not see that.
+      ctx.system().log().info("{}: watch {} ended: {}", settings.nodeName(), watch, Json.str(e.object(), "message"));
       return;
     }
     boolean deleted = e.type() == ApiWatchEvent.Type.DELETED;
