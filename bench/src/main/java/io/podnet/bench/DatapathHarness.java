@@ -94,6 +94,7 @@ public final class DatapathHarness {
     List<CompletableFuture<LabBench.Result>> pings = new ArrayList<>();
     long cpu0 = LabBench.processCpuNanos();
     long disp0 = LabBench.threadsCpuNanos("dispatcher");
+    long alloc0 = LabBench.threadsAllocatedBytes("dispatcher");
     long t0 = System.nanoTime();
     for (int i = 0; i < k; i++) {
       pings.add(LabBench.start(lab, client, "ping", "-i", "0", "-q", "-c", Integer.toString(n), target));
@@ -113,9 +114,11 @@ public final class DatapathHarness {
     double cpu = (LabBench.processCpuNanos() - cpu0) / 1e9;
     double disp = (LabBench.threadsCpuNanos("dispatcher") - disp0) / 1e9;
     long hops = replies * HOPS_PER_ROUND_TRIP;
+    long alloc = LabBench.threadsAllocatedBytes("dispatcher") - alloc0;
     return String.format("%d pings x %d: %d sent, %d replies in %.2f s wall, %.2f s CPU (%.2f s in dispatcher threads)"
             + ": %.0f round trips/s, %.0f frame-hops/s wall, %.0f frame-hops/s per core (process CPU),"
-            + " %.0f per core (dispatcher CPU)", k, n, sent, replies, wall, cpu, disp, replies / wall, hops / wall,
-        hops / cpu, hops / disp);
+            + " %.0f per core (dispatcher CPU), %.0f bytes allocated per frame-hop (dispatcher threads)", k, n, sent,
+        replies, wall, cpu, disp, replies / wall, hops / wall, hops / cpu, hops / disp,
+        alloc0 < 0 ? Double.NaN : (double) alloc / Math.max(1, hops));
   }
 }

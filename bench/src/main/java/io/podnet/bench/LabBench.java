@@ -119,6 +119,27 @@ final class LabBench {
     return sum;
   }
 
+  /**
+   * Bytes allocated so far by the live threads whose name contains {@code part}
+   * ({@code com.sun.management.ThreadMXBean}); -1 when the JVM does not measure it.
+   */
+  static long threadsAllocatedBytes(String part) {
+    if (!(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t)
+        || !t.isThreadAllocatedMemoryEnabled()) {
+      return -1;
+    }
+    long sum = 0;
+    for (var info : t.getThreadInfo(t.getAllThreadIds())) {
+      if (info != null && info.getThreadName().contains(part)) {
+        long b = t.getThreadAllocatedBytes(info.getThreadId());
+        if (b > 0) {
+          sum += b;
+        }
+      }
+    }
+    return sum;
+  }
+
   /** Used heap after full collections, in bytes (the lowest of a few readings). */
   static long usedHeapAfterGc() throws InterruptedException {
     MemoryMXBean m = ManagementFactory.getMemoryMXBean();

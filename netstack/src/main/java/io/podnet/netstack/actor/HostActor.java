@@ -1,6 +1,6 @@
 package io.podnet.netstack.actor;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.podnet.netstack.HostStack;
 import io.podnet.netstack.core.HostCore;
 import io.podnet.netstack.core.TimerQueue;
@@ -30,7 +30,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * frames and the lab clock, sends what it transmits to the segments, and wakes it with one timer
  * at its next deadline. Routers and nodes are hosts with more tools and hooks.
  */
-public final class HostActor extends AbstractBehavior<HostActor.Command> {
+public final class HostActor extends AbstractBehavior<Object> {
   public sealed interface Command {}
 
   /** Run {@code argv} (tool name first) in {@code cwd}; output and the exit code go to {@code replyTo}. */
@@ -46,8 +46,6 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
 
   /** The tool's caller went away: stop it without a word. */
   public record KillTool(String id) implements Command, KryoMessage {}
-
-  private record FrameIn(Frame frame) implements Command {}
 
   private record LinkAttached(String dev, SegmentActor.Attached attached) implements Command {}
 
@@ -65,7 +63,7 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
   private final HostCore core;
   private final TimerQueue timers;
   private final TcpLayer tcp;
-  private final TimerScheduler<Command> scheduler;
+  private final TimerScheduler<Object> scheduler;
   private final LabClock clock;
   private final Map<String, ToolFactory> tools;
   private final HostExtension extension;
@@ -91,11 +89,15 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
   /** A host with an {@code extension} (a node's agents) running on its thread; null for none. */
   public static Behavior<Command> create(HostConfig config, Map<String, ActorRef<SegmentActor.Command>> segments,
       Map<String, ToolFactory> tools, HostExtension extension) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new HostActor(ctx, t, config, segments, tools,
-        extension)));
+    return Behaviors.<Object>setup(ctx -> Behaviors.withTimers(t -> new HostActor(ctx, t, config, segments, tools,
+        extension))).narrow();
   }
 
-  private HostActor(ActorContext<Command> ctx, TimerScheduler<Command> scheduler, HostConfig config,
+  /**
+   * The actor takes {@link Command}s and, on its frame inbox (its own reference narrowed to
+   * {@link Frame}), bare frames: no message adapter, so no wrapper allocated per frame.
+   */
+  private HostActor(ActorContext<Object> ctx, TimerScheduler<Object> scheduler, HostConfig config,
       Map<String, ActorRef<SegmentActor.Command>> segments, Map<String, ToolFactory> tools,
       HostExtension extension) throws Exception {
     super(ctx);
@@ -111,7 +113,7 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
     core.setForwarding(config.forwarding());
     this.tcp = new TcpLayer(timers, random.split(), core.ipSender(), core::routeMtu, TcpLayer.Params.LINUX);
     core.register(IpProtocol.TCP, tcp);
-    this.inbox = ctx.messageAdapter(Frame.class, FrameIn::new);
+    this.inbox = ctx.getSelf().narrow();
     // One ask per link: a message adapter is one per message class, so with two links the
     // second adapter would replace the first and both replies would name the same device.
     segments.forEach(this::attach);
@@ -150,7 +152,7 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
 
     @Override
     public ActorRef<Command> self() {
-      return getContext().getSelf();
+      return getContext().getSelf().narrow();
     }
 
     @Override
@@ -203,9 +205,9 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
   }
 
   @Override
-  public Receive<Command> createReceive() {
+  public Receive<Object> createReceive() {
     return newReceiveBuilder()
-        .onMessage(FrameIn.class, this::onFrame)
+        .onMessage(Frame.class, this::onFrame)
         .onMessage(RunTool.class, this::onRunTool)
         .onMessage(SignalTool.class, this::onSignalTool)
         .onMessage(KillTool.class, this::onKillTool)
@@ -222,7 +224,7 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
   }
 
   /** Brings the core up to the lab clock, runs {@code r}, and sets the timer for what is next. */
-  private Behavior<Command> step(Runnable r) {
+  private Behavior<Object> step(Runnable r) {
     core.advanceTo(clock.nowMicros());
     r.run();
     reschedule();
@@ -243,21 +245,22 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
     }
   }
 
-  private Behavior<Command> onTick() {
+  private Behavior<Object> onTick() {
     scheduledFor = Long.MAX_VALUE;
     return step(() -> { });
   }
 
-  private Behavior<Command> onFrame(FrameIn in) {
-    Frame f = in.frame();
+  private Behavior<Object> onFrame(Frame f) {
     return step(() -> {
-      byte[] data = f.getData().toByteArray();
-      core.receive(f.getDstInterface(), data, 0, data.length);
+      // toByteArray is a fresh copy nobody else holds: the core takes it over without copying again.
+      core.receiveOwned(f.getDstInterface(), f.getData().toByteArray());
     });
   }
 
   private void transmit(String dev, byte[] frame) {
-    Frame f = Frame.newBuilder().setData(ByteString.copyFrom(frame)).setSrcHost(config.name()).setSrcInterface(dev)
+    // The core never writes to a frame it has handed over (HostCore.Output), and a ByteString is
+    // never written to, so the array is wrapped rather than copied.
+    Frame f = Frame.newBuilder().setData(UnsafeByteOperations.unsafeWrap(frame)).setSrcHost(config.name()).setSrcInterface(dev)
         .setTimestampMicros(timers.nowMicros()).build();
     ActorRef<Frame> up = uplinks.get(dev);
     if (up != null) {
@@ -274,7 +277,7 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
     }
   }
 
-  private Behavior<Command> onLinkAttached(LinkAttached a) {
+  private Behavior<Object> onLinkAttached(LinkAttached a) {
     if (!attachedTo.containsKey(a.dev())) {
       return this; // detached meanwhile
     }
@@ -290,7 +293,7 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
     return this;
   }
 
-  private Behavior<Command> onRunTool(RunTool r) {
+  private Behavior<Object> onRunTool(RunTool r) {
     return step(() -> {
       ActorRef<ToolOutput> to = r.replyTo();
       String name = r.argv().isEmpty() ? "" : r.argv().get(0);
@@ -331,7 +334,7 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
     });
   }
 
-  private Behavior<Command> onSignalTool(SignalTool s) {
+  private Behavior<Object> onSignalTool(SignalTool s) {
     return step(() -> {
       Running t = running.get(s.id());
       if (t != null) {
@@ -340,7 +343,7 @@ public final class HostActor extends AbstractBehavior<HostActor.Command> {
     });
   }
 
-  private Behavior<Command> onKillTool(KillTool k) {
+  private Behavior<Object> onKillTool(KillTool k) {
     return step(() -> {
       Running t = running.remove(k.id());
       if (t != null) {

@@ -27,7 +27,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * destination MAC, flooded when unknown. A port whose actor stops is detached and forgotten. A NAT
  * segment also holds the NAT gateway of a VM's uplink.
  */
-public final class SegmentActor extends AbstractBehavior<SegmentActor.Command> {
+public final class SegmentActor extends AbstractBehavior<Object> {
   public sealed interface Command {}
 
   /** Attach {@code host}'s interface {@code iface}; frames for it go to {@code port}. */
@@ -44,8 +44,6 @@ public final class SegmentActor extends AbstractBehavior<SegmentActor.Command> {
   /** Frames seen, forwarded, flooded, filtered and dropped (by reason, e.g. the NAT gateway's). */
   public record Stats(String segment, long frames, long unicast, long flooded, long filtered,
       Map<String, Long> drops, List<String> ports) implements KryoMessage {}
-
-  private record FrameIn(Frame frame) implements Command {}
 
   private record PortStopped(ActorRef<Frame> port) implements Command {}
 
@@ -70,37 +68,41 @@ public final class SegmentActor extends AbstractBehavior<SegmentActor.Command> {
   private long filtered;
 
   public static Behavior<Command> create(String name) {
-    return Behaviors.setup(ctx -> new SegmentActor(ctx, name, null));
+    return Behaviors.<Object>setup(ctx -> new SegmentActor(ctx, name, null)).narrow();
   }
 
   /** A NAT uplink segment whose gateway answers for {@code gatewayAddresses}. */
   public static Behavior<Command> nat(String name, List<Ipv4Address> gatewayAddresses) {
-    return Behaviors.setup(ctx -> new SegmentActor(ctx, name, new NatGateway(gatewayAddresses)));
+    return Behaviors.<Object>setup(ctx -> new SegmentActor(ctx, name, new NatGateway(gatewayAddresses))).narrow();
   }
 
-  private SegmentActor(ActorContext<Command> ctx, String name, NatGateway nat) {
+  /**
+   * The actor takes {@link Command}s and, on its frame inbox (its own reference narrowed to
+   * {@link Frame}), bare frames: no message adapter, so no wrapper allocated per frame.
+   */
+  private SegmentActor(ActorContext<Object> ctx, String name, NatGateway nat) {
     super(ctx);
     this.name = name;
     this.nat = nat;
     this.clock = LabClock.get(ctx.getSystem());
     this.fdb = new LearningSwitch(LearningSwitch.DEFAULT_AGEING_MICROS);
-    this.inbox = ctx.messageAdapter(Frame.class, FrameIn::new);
+    this.inbox = ctx.getSelf().narrow();
     // Port 0 is the NAT gateway (or unused), so that host ports never collide with it.
     ports.add(null);
   }
 
   @Override
-  public Receive<Command> createReceive() {
+  public Receive<Object> createReceive() {
     return newReceiveBuilder()
         .onMessage(Attach.class, this::onAttach)
         .onMessage(Detach.class, this::onDetach)
-        .onMessage(FrameIn.class, this::onFrame)
+        .onMessage(Frame.class, this::onFrame)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(PortStopped.class, this::onPortStopped)
         .build();
   }
 
-  private Behavior<Command> onAttach(Attach a) {
+  private Behavior<Object> onAttach(Attach a) {
     PortKey key = new PortKey(a.host(), a.iface());
     Integer existing = byKey.get(key);
     Port p = new Port(a.host(), a.iface(), a.port());
@@ -116,7 +118,7 @@ public final class SegmentActor extends AbstractBehavior<SegmentActor.Command> {
     return this;
   }
 
-  private Behavior<Command> onDetach(Detach d) {
+  private Behavior<Object> onDetach(Detach d) {
     Integer idx = byKey.remove(new PortKey(d.host(), d.iface()));
     if (idx != null) {
       fdb.forgetPort(idx);
@@ -125,7 +127,7 @@ public final class SegmentActor extends AbstractBehavior<SegmentActor.Command> {
     return this;
   }
 
-  private Behavior<Command> onPortStopped(PortStopped s) {
+  private Behavior<Object> onPortStopped(PortStopped s) {
     for (int i = 1; i < ports.size(); i++) {
       Port p = ports.get(i);
       if (p != null && p.ref().equals(s.port())) {
@@ -137,8 +139,7 @@ public final class SegmentActor extends AbstractBehavior<SegmentActor.Command> {
     return this;
   }
 
-  private Behavior<Command> onFrame(FrameIn in) {
-    Frame f = in.frame();
+  private Behavior<Object> onFrame(Frame f) {
     frames++;
     Integer ingress = byKey.get(new PortKey(f.getSrcHost(), f.getSrcInterface()));
     if (ingress == null) {
@@ -213,7 +214,7 @@ public final class SegmentActor extends AbstractBehavior<SegmentActor.Command> {
     drops.merge(reason, 1L, Long::sum);
   }
 
-  private Behavior<Command> onGetStats(GetStats g) {
+  private Behavior<Object> onGetStats(GetStats g) {
     Map<String, Long> all = new TreeMap<>(drops);
     if (nat != null) {
       nat.drops().forEach((k, v) -> all.merge("nat gateway: " + k, v, Long::sum));

@@ -62,7 +62,11 @@ import java.util.random.RandomGenerator;
  * (only 224.0.0.1 is received), VLAN devices.
  */
 public final class HostCore {
-  /** Where frames leave the host: the owner puts them on the segment behind {@code dev}. */
+  /**
+   * Where frames leave the host: the owner puts them on the segment behind {@code dev}. The core
+   * never writes to {@code frame} after handing it over (every rewrite works on a copy), so the
+   * owner may keep or share the array without copying it, as long as it does not write to it.
+   */
   public interface Output {
     void transmit(String dev, byte[] frame);
   }
@@ -349,6 +353,15 @@ public final class HostCore {
 
   private void receive0(String dev, byte[] frame, int off, int len) {
     receiveFrame(dev, Arrays.copyOfRange(frame, off, off + len), null, 0);
+  }
+
+  /**
+   * A frame arrives on {@code dev}: all of {@code frame}, which the caller hands over (a fresh
+   * array it will neither read nor write again), so it is not copied as {@link #receive} does.
+   */
+  public void receiveOwned(String dev, byte[] frame) {
+    guarded(() -> receiveFrame(dev, frame, null, 0));
+    finish();
   }
 
   /** A frame received on {@code dev} (owned by the callee): taps, the ingress program, the stack. */
