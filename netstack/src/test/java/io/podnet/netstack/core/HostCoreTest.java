@@ -286,6 +286,31 @@ class HostCoreTest {
 
   // ------------------------------------------------------------------ forwarding
 
+  /**
+   * HostActor wraps transmitted arrays in a ByteString without copying and hands received copies
+   * to the core: both rely on the core never writing to a frame after it has left, and on
+   * receiveOwned behaving as receive. Pings through the router, one of them fragmented and
+   * reassembled, with every frame compared to the copy taken when it was sent.
+   */
+  @Test
+  void transmittedFramesAreNeverWrittenAfterwardsAndOwnedReceiveForwards() {
+    routed();
+    net.owned = true;
+    PingSocket ping = net.host("A").openPing(42);
+    ping.send(a("192.168.20.100"), 1, data(56));
+    ping.send(a("192.168.20.100"), 2, data(3000));
+    net.deliverAll();
+    for (int seq = 1; seq <= 2; seq++) {
+      PingSocket.EchoReply r = assertInstanceOf(PingSocket.EchoReply.class, ping.poll());
+      assertEquals(63, r.ttl());
+      assertEquals(seq, r.sequence());
+    }
+    assertTrue(net.wire.size() > 8, net.wire.size() + " frames");
+    for (TestNet.Sent s : net.wire) {
+      assertArrayEquals(s.asSent(), s.frame(), s.host() + " " + s.dev() + " " + describe(s.frame()));
+    }
+  }
+
   @Test
   void routerForwardsWithTtlMinusOne() {
     routed();

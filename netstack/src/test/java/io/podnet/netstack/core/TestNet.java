@@ -26,7 +26,8 @@ import java.util.SplittableRandom;
 final class TestNet {
   record Port(String host, String dev) {}
 
-  record Sent(long micros, String host, String dev, byte[] frame) {}
+  /** A transmitted frame: the array the core handed over, and a copy taken at that moment. */
+  record Sent(long micros, String host, String dev, byte[] frame, byte[] asSent) {}
 
   final Map<String, HostCore> hosts = new HashMap<>();
   final Map<String, List<Port>> segments = new HashMap<>();
@@ -35,13 +36,15 @@ final class TestNet {
   final List<Sent> wire = new ArrayList<>();
   long now;
   int seed = 1;
+  /** Deliver with {@link HostCore#receiveOwned} (a fresh copy per receiver) instead of {@code receive}. */
+  boolean owned;
 
   HostCore host(String name) {
     return hosts.computeIfAbsent(name, n -> {
       HostStack stack = HostStack.withLoopback();
       return new HostCore(stack, new TimerQueue(now), new SplittableRandom(seed++),
           (dev, frame) -> {
-            Sent s = new Sent(now, n, dev, frame);
+            Sent s = new Sent(now, n, dev, frame, frame.clone());
             wire.add(s);
             inFlight.add(s);
           });
@@ -114,7 +117,11 @@ final class TestNet {
       }
       for (Port p : segments.get(seg)) {
         if (!p.equals(new Port(s.host(), s.dev()))) {
-          hosts.get(p.host()).receive(p.dev(), s.frame(), 0, s.frame().length);
+          if (owned) {
+            hosts.get(p.host()).receiveOwned(p.dev(), s.frame().clone());
+          } else {
+            hosts.get(p.host()).receive(p.dev(), s.frame(), 0, s.frame().length);
+          }
         }
       }
     }

@@ -30,8 +30,16 @@ public final class FlowRing {
     }
     flows.addLast(f);
     seen++;
-    for (Consumer<Flow> c : List.copyOf(followers)) {
-      c.accept(f);
+    // A follower may stop following (or another start) while it is called: with more than one,
+    // call a snapshot. The common cases, none or one (the agent publishing to the relay), copy
+    // nothing: this runs for every flow of every frame.
+    int n = followers.size();
+    if (n == 1) {
+      followers.get(0).accept(f);
+    } else if (n > 1) {
+      for (Consumer<Flow> c : List.copyOf(followers)) {
+        c.accept(f);
+      }
     }
   }
 
