@@ -100,14 +100,19 @@ public final class LabApiServer implements AutoCloseable {
         () -> DurableStore.open(PersistenceSettings.of(dataDir),
             (gv, r) -> resources.find(gv, r).map(ApiResource::type), clock, uids, 4096),
         resources, controllers, clock, Duration.ofSeconds(1)), "apiserver", Props.empty());
+    // All four asked at once: the actor creates them in this order, one reply each.
+    List<CompletableFuture<ApiServerActor.Reply>> created = new java.util.ArrayList<>();
     for (String ns : NAMESPACES) {
       KubeObject obj = KubeObject.of(ApiResources.NAMESPACE, ObjectMeta.of("", ns,
           Map.of("kubernetes.io/metadata.name", ns)), Struct.getDefaultInstance());
-      ApiServerActor.Reply r = AskPattern.<ApiServerActor.Command, ApiServerActor.Reply>ask(api,
+      created.add(AskPattern.<ApiServerActor.Command, ApiServerActor.Reply>ask(api,
           reply -> new ApiServerActor.Create(ApiResources.NAMESPACE, obj, reply), Duration.ofSeconds(10),
-          system.scheduler()).toCompletableFuture().get(15, TimeUnit.SECONDS);
+          system.scheduler()).toCompletableFuture());
+    }
+    for (int i = 0; i < NAMESPACES.size(); i++) {
+      ApiServerActor.Reply r = created.get(i).get(15, TimeUnit.SECONDS);
       if (!r.ok() && r.error().code() != 409) {
-        throw new IllegalStateException("cannot create namespace " + ns + ": " + r.error().message());
+        throw new IllegalStateException("cannot create namespace " + NAMESPACES.get(i) + ": " + r.error().message());
       }
     }
     // The Kubernetes API for actors (kubelets, agents), found through the Receptionist.

@@ -48,11 +48,15 @@ public final class LabSession implements AutoCloseable {
    */
   public static LabSession start(LabPlan plan, LabDir dir, String bindAddress, boolean fresh) {
     long wallClockAtStart = System.currentTimeMillis();
-    // Logging (SLF4J finding and configuring logback) starts while the actor system's classes load,
-    // instead of when the actor system first logs, which waits for it.
-    Thread logging = new Thread(org.slf4j.LoggerFactory::getILoggerFactory, "podnet-logging-init");
-    logging.setDaemon(true);
-    logging.start();
+    // Meanwhile, while the actor system's classes load: logging (SLF4J finding and configuring
+    // logback), which the actor system otherwise waits for when it first logs; then the descriptors
+    // of google.protobuf.Struct, which every Kubernetes object is, built once per JVM.
+    Thread warmUp = new Thread(() -> {
+      org.slf4j.LoggerFactory.getILoggerFactory();
+      com.google.protobuf.Struct.getDescriptor();
+    }, "podnet-warm-up");
+    warmUp.setDaemon(true);
+    warmUp.start();
     // The API server's certificates and TLS context need no actors: made meanwhile, on their own thread.
     CompletableFuture<LabApiServer.Tls> tls = LabApiServer.prepareTls(plan.spec().name());
     Lab lab = Lab.start(plan, Lab.defaultConfig(), java.util.Map.of(),
