@@ -146,7 +146,15 @@ public final class Podnet implements Runnable {
       String javaBin = ProcessHandle.current().info().command().orElse("java");
       String jar = Path.of(Podnet.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
       Files.deleteIfExists(dir.portFile());
-      Process p = new ProcessBuilder(javaBin, "-cp", jar, Podnet.class.getName(), "up", lab, "--bind", bind)
+      List<String> command = new java.util.ArrayList<>(List.of(javaBin));
+      // The class-data-sharing archive that deploy/bin/podnet gave this JVM, if any, serves the lab's too.
+      for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+        if (a.startsWith("-XX:SharedArchiveFile=") || a.startsWith("-Xshare:") || a.startsWith("-Xlog:cds")) {
+          command.add(a);
+        }
+      }
+      command.addAll(List.of("-cp", jar, Podnet.class.getName(), "up", lab, "--bind", bind));
+      Process p = new ProcessBuilder(command)
           .redirectOutput(log.toFile()).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
               new java.io.File("/dev/null"))).start();
       long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);

@@ -121,6 +121,19 @@ public final class ApiHttpServer implements AutoCloseable {
   /** Serves an existing {@link ApiServerActor} on 127.0.0.1:{@code port}. */
   public static CompletionStage<ApiHttpServer> start(ActorSystem<?> system, ActorRef<ApiServerActor.Command> api,
       ApiResources resources, LabCertificates certificates, String token, LongSupplier clock, int port) {
+    return start(system, api, resources, certificates, certificates.serverContext(), token, clock, port);
+  }
+
+  /**
+   * As {@link #start(ActorSystem, ActorRef, ApiResources, LabCertificates, String, LongSupplier, int)},
+   * with {@code serverContext}, {@code certificates}' server TLS context
+   * ({@link LabCertificates#serverContext()}), made beforehand, e.g. on another thread while the
+   * actor system starts.
+   */
+  public static CompletionStage<ApiHttpServer> start(ActorSystem<?> system, ActorRef<ApiServerActor.Command> api,
+      ApiResources resources, LabCertificates certificates, javax.net.ssl.SSLContext serverContext, String token,
+      LongSupplier clock, int port) {
+    Objects.requireNonNull(serverContext, "serverContext");
     Objects.requireNonNull(token, "token");
     if (token.isEmpty()) {
       throw new IllegalArgumentException("the bearer token must not be empty");
@@ -133,7 +146,7 @@ public final class ApiHttpServer implements AutoCloseable {
             .withFallback(system.settings().config()));
     return Http.get(system)
         .newServerAt(InetAddress.getLoopbackAddress().getHostAddress(), port)
-        .enableHttps(ConnectionContext.httpsServer(certificates.serverContext()))
+        .enableHttps(ConnectionContext.httpsServer(serverContext))
         .withSettings(settings)
         .bind(server::handle)
         .thenApply(b -> {

@@ -24,8 +24,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -49,12 +52,43 @@ public final class LabApiServer implements AutoCloseable {
   }
 
   /**
+   * The HTTPS endpoint's TLS material for a lab: its certificates and the server's TLS context.
+   * Making them needs no actor system (key generation, signing, the JSSE classes), so
+   * {@link #prepareTls} makes them on their own thread while the lab's actors start.
+   */
+  public record Tls(LabCertificates certificates, SSLContext serverContext) {
+    public static Tls generate(String labName) {
+      LabCertificates certs = LabCertificates.generate(labName, InetAddress.getLoopbackAddress(), new SecureRandom());
+      return new Tls(certs, certs.serverContext());
+    }
+  }
+
+  /** Starts making the TLS material of lab {@code labName} on a new daemon thread. */
+  public static CompletableFuture<Tls> prepareTls(String labName) {
+    return CompletableFuture.supplyAsync(() -> Tls.generate(labName), daemon("podnet-apiserver-tls"));
+  }
+
+  /**
    * Starts the API server of {@code plan}'s lab with its data in {@code dataDir} and writes the
    * kubeconfig to {@code kubeconfig}. {@code wallClockAtStart} is the epoch milliseconds when the
    * lab started: object timestamps are that plus the lab clock.
    */
   public static LabApiServer start(ActorSystem<?> system, LabPlan plan, Path dataDir, Path kubeconfig, String token,
       long wallClockAtStart) throws Exception {
+    return start(system, plan, dataDir, kubeconfig, token, wallClockAtStart,
+        CompletableFuture.completedFuture(Tls.generate(plan.spec().name())))
+        .get(60, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Starts the API-server actor of {@code plan}'s lab (its namespaces created, its controllers and
+   * the {@link ApiGateway} running) before it returns, so the lab's actors can use the Kubernetes
+   * API at once. The HTTPS endpoint, which only kubectl and the other real clients use, binds on
+   * another thread once {@code tls} is ready; the returned future completes when it listens and the
+   * kubeconfig is written.
+   */
+  public static CompletableFuture<LabApiServer> start(ActorSystem<?> system, LabPlan plan, Path dataDir,
+      Path kubeconfig, String token, long wallClockAtStart, CompletableFuture<Tls> tls) throws Exception {
     LabClock labClock = LabClock.get(system);
     LongSupplier clock = () -> wallClockAtStart + labClock.nowMicros() / 1000;
     ApiResources resources = ApiResources.standard();
@@ -66,26 +100,46 @@ public final class LabApiServer implements AutoCloseable {
         () -> DurableStore.open(PersistenceSettings.of(dataDir),
             (gv, r) -> resources.find(gv, r).map(ApiResource::type), clock, uids, 4096),
         resources, controllers, clock, Duration.ofSeconds(1)), "apiserver", Props.empty());
+    // All four asked at once: the actor creates them in this order, one reply each.
+    List<CompletableFuture<ApiServerActor.Reply>> created = new java.util.ArrayList<>();
     for (String ns : NAMESPACES) {
       KubeObject obj = KubeObject.of(ApiResources.NAMESPACE, ObjectMeta.of("", ns,
           Map.of("kubernetes.io/metadata.name", ns)), Struct.getDefaultInstance());
-      ApiServerActor.Reply r = AskPattern.<ApiServerActor.Command, ApiServerActor.Reply>ask(api,
+      created.add(AskPattern.<ApiServerActor.Command, ApiServerActor.Reply>ask(api,
           reply -> new ApiServerActor.Create(ApiResources.NAMESPACE, obj, reply), Duration.ofSeconds(10),
-          system.scheduler()).toCompletableFuture().get(15, TimeUnit.SECONDS);
+          system.scheduler()).toCompletableFuture());
+    }
+    for (int i = 0; i < NAMESPACES.size(); i++) {
+      ApiServerActor.Reply r = created.get(i).get(15, TimeUnit.SECONDS);
       if (!r.ok() && r.error().code() != 409) {
-        throw new IllegalStateException("cannot create namespace " + ns + ": " + r.error().message());
+        throw new IllegalStateException("cannot create namespace " + NAMESPACES.get(i) + ": " + r.error().message());
       }
     }
     // The Kubernetes API for actors (kubelets, agents), found through the Receptionist.
     system.systemActorOf(ApiGateway.create(api), "apiserver-gateway", Props.empty());
-    LabCertificates certs = LabCertificates.generate(plan.spec().name(), InetAddress.getLoopbackAddress(),
-        new SecureRandom());
-    ApiHttpServer http = ApiHttpServer.start(system, api, resources, certs, token, clock, 0).toCompletableFuture()
-        .get(30, TimeUnit.SECONDS);
-    Files.deleteIfExists(kubeconfig);
-    Files.createFile(kubeconfig, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(kubeconfig, http.kubeconfig(plan.spec().name()), StandardCharsets.UTF_8);
-    return new LabApiServer(http, kubeconfig);
+    // Binding (pekko-http's classes and settings, the TLS engine) takes a while: on its own thread.
+    return tls.thenApplyAsync(t -> {
+      try {
+        ApiHttpServer http = ApiHttpServer.start(system, api, resources, t.certificates(), t.serverContext(), token,
+            clock, 0).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        Files.deleteIfExists(kubeconfig);
+        Files.createFile(kubeconfig,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(kubeconfig, http.kubeconfig(plan.spec().name()), StandardCharsets.UTF_8);
+        return new LabApiServer(http, kubeconfig);
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot start the API server's HTTPS endpoint: " + e, e);
+      }
+    }, daemon("podnet-apiserver-http"));
+  }
+
+  /** Runs each task on a new daemon thread named {@code name}. */
+  private static Executor daemon(String name) {
+    return task -> {
+      Thread t = new Thread(task, name);
+      t.setDaemon(true);
+      t.start();
+    };
   }
 
   /** Runs the commands of {@code kubectl exec} from now on. */

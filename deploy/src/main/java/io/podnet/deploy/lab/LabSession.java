@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
@@ -47,6 +48,17 @@ public final class LabSession implements AutoCloseable {
    */
   public static LabSession start(LabPlan plan, LabDir dir, String bindAddress, boolean fresh) {
     long wallClockAtStart = System.currentTimeMillis();
+    // Meanwhile, while the actor system's classes load: logging (SLF4J finding and configuring
+    // logback), which the actor system otherwise waits for when it first logs; then the descriptors
+    // of google.protobuf.Struct, which every Kubernetes object is, built once per JVM.
+    Thread warmUp = new Thread(() -> {
+      org.slf4j.LoggerFactory.getILoggerFactory();
+      com.google.protobuf.Struct.getDescriptor();
+    }, "podnet-warm-up");
+    warmUp.setDaemon(true);
+    warmUp.start();
+    // The API server's certificates and TLS context need no actors: made meanwhile, on their own thread.
+    CompletableFuture<LabApiServer.Tls> tls = LabApiServer.prepareTls(plan.spec().name());
     Lab lab = Lab.start(plan, Lab.defaultConfig(), java.util.Map.of(),
         h -> LabKubernetes.agentFor(plan, h, wallClockAtStart));
     try {
@@ -55,9 +67,9 @@ public final class LabSession implements AutoCloseable {
       if (fresh) {
         deleteTree(data);
       }
-      LabApiServer api = LabApiServer.start(lab.system(), plan, data, dir.path().resolve("kubeconfig"), token,
-          wallClockAtStart);
-      api.execHandler(new LabExec(lab.system(), dir.path(), api.kubeconfig()));
+      // The API-server actor runs when this returns; its HTTPS endpoint binds while the lab boots.
+      CompletableFuture<LabApiServer> apiServer = LabApiServer.start(lab.system(), plan, data,
+          dir.path().resolve("kubeconfig"), token, wallClockAtStart, tls);
       Files.deleteIfExists(dir.portFile());
       LabSession[] self = new LabSession[1];
       CommandRunner labRunner = lab.runner();
@@ -67,6 +79,13 @@ public final class LabSession implements AutoCloseable {
           .get(10, TimeUnit.SECONDS);
       LabKubernetes.bootstrap(lab.system(), plan.spec());
       java.time.Duration ready = LabKubernetes.awaitReady(lab, plan.spec(), java.time.Duration.ofSeconds(60));
+      LabApiServer api;
+      try {
+        api = apiServer.get(60, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof Exception c ? c : e;
+      }
+      api.execHandler(new LabExec(lab.system(), dir.path(), api.kubeconfig()));
       self[0] = new LabSession(lab, dir, b);
       self[0].readyAfter = ready;
       self[0].api = api;
