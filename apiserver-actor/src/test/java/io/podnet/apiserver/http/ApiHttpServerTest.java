@@ -5,48 +5,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import com.typesafe.config.ConfigFactory;
 import io.podnet.apiserver.api.Json;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Real HTTPS requests over loopback, trusting only the lab CA. */
-class ApiHttpServerTest {
+class ApiHttpServerTest extends HttpsTestSystem {
   static final String TOKEN = "t0ken";
-  static ActorSystem<Void> system;
-  static LabCertificates certs;
   ReferenceLab lab;
   ApiHttpServer server;
   HttpClient client;
-
-  @BeforeAll
-  static void startSystem() {
-    system = ActorSystem.create(Behaviors.empty(), "http-test",
-        ConfigFactory.parseString("pekko.loglevel = WARNING").withFallback(ConfigFactory.load()));
-    certs = LabCertificates.generate("t", InetAddress.getLoopbackAddress(), new SecureRandom());
-  }
-
-  @AfterAll
-  static void stopSystem() {
-    system.terminate();
-  }
 
   @BeforeEach
   void start() throws Exception {

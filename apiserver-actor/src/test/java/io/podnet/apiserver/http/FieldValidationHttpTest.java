@@ -3,45 +3,24 @@ package io.podnet.apiserver.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.protobuf.Struct;
-import com.typesafe.config.ConfigFactory;
 import io.podnet.apiserver.api.Json;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Server-side field validation over HTTPS: the Status bodies and Warning headers a client sees. */
-class FieldValidationHttpTest {
+class FieldValidationHttpTest extends HttpsTestSystem {
   static final String TOKEN = "t0ken";
-  static ActorSystem<Void> system;
-  static LabCertificates certs;
   ReferenceLab lab;
   ApiHttpServer server;
   HttpClient client;
-
-  @BeforeAll
-  static void startSystem() {
-    system = ActorSystem.create(Behaviors.empty(), "fv-http-test",
-        ConfigFactory.parseString("pekko.loglevel = WARNING").withFallback(ConfigFactory.load()));
-    certs = LabCertificates.generate("t", InetAddress.getLoopbackAddress(), new SecureRandom());
-  }
-
-  @AfterAll
-  static void stopSystem() {
-    system.terminate();
-  }
 
   @BeforeEach
   void start() throws Exception {

@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.typesafe.config.ConfigFactory;
 import io.podnet.apiserver.api.ApiResources;
 import io.podnet.apiserver.api.ApiServerActor;
 import io.podnet.apiserver.controllers.TestLab;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,30 +18,12 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The real kubectl against the API server with its controllers running (and a stand-in kubelet). */
-class KubectlControllersTest {
-  static ActorSystem<Void> system;
-  static LabCertificates certs;
+class KubectlControllersTest extends HttpsTestSystem {
   @TempDir Path home;
-
-  @BeforeAll
-  static void startSystem() {
-    system = ActorSystem.create(Behaviors.empty(), "kubectl-controllers-test",
-        ConfigFactory.parseString("pekko.loglevel = WARNING").withFallback(ConfigFactory.load()));
-    certs = LabCertificates.generate("reference", InetAddress.getLoopbackAddress(), new SecureRandom());
-  }
-
-  @AfterAll
-  static void stopSystem() {
-    system.terminate();
-  }
 
   String kubectl(String stdin, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(KubectlTest.KUBECTL.toString()));

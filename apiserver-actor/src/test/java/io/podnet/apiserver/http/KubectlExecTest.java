@@ -4,55 +4,34 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.protobuf.Struct;
-import com.typesafe.config.ConfigFactory;
 import io.podnet.apiserver.api.ApiResources;
 import io.podnet.apiserver.api.Json;
 import io.podnet.apiserver.store.KubeObject;
 import io.podnet.apiserver.store.ObjectMeta;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The real kubectl's {@code exec} over WebSocket (v5.channel.k8s.io) against a shell-like test handler. */
-class KubectlExecTest {
-  static ActorSystem<Void> system;
-  static LabCertificates certs;
+class KubectlExecTest extends HttpsTestSystem {
 
   ReferenceLab lab;
   ApiHttpServer server;
   final List<ExecHandler.Request> seen = new CopyOnWriteArrayList<>();
   @TempDir Path home;
-
-  @BeforeAll
-  static void startSystem() {
-    system = ActorSystem.create(Behaviors.empty(), "kubectl-exec-test",
-        ConfigFactory.parseString("pekko.loglevel = WARNING").withFallback(ConfigFactory.load()));
-    certs = LabCertificates.generate("reference", InetAddress.getLoopbackAddress(), new SecureRandom());
-  }
-
-  @AfterAll
-  static void stopSystem() {
-    system.terminate();
-  }
 
   /**
    * Behaves like a container's shell for a few commands: echo, cat (stdin to stdout), false, one

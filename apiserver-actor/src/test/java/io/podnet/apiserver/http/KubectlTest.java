@@ -4,21 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,29 +20,15 @@ import org.junit.jupiter.api.io.TempDir;
  * The real kubectl (v1.32 at /usr/bin/kubectl) against the API server holding the reference lab's
  * objects, with the reference transcript's commands and outputs.
  */
-class KubectlTest {
+class KubectlTest extends HttpsTestSystem {
   static final Path KUBECTL = Path.of("/usr/bin/kubectl");
   static final String TOKEN = "podnet-lab-token-0123456789abcdef";
-  static ActorSystem<Void> system;
-  static LabCertificates certs;
 
   ReferenceLab lab;
   ApiHttpServer server;
   @TempDir Path home;
 
   record Result(int exit, String out, String err) {}
-
-  @BeforeAll
-  static void startSystem() {
-    system = ActorSystem.create(Behaviors.empty(), "kubectl-test",
-        ConfigFactory.parseString("pekko.loglevel = WARNING").withFallback(ConfigFactory.load()));
-    certs = LabCertificates.generate("reference", InetAddress.getLoopbackAddress(), new SecureRandom());
-  }
-
-  @AfterAll
-  static void stopSystem() {
-    system.terminate();
-  }
 
   @BeforeEach
   void start() throws Exception {
