@@ -112,6 +112,8 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   private final Map<String, TreeMap<Long, Integer>> identities = new HashMap<>();
   private final Set<String> identityCreates = new HashSet<>();
   private final Set<String> routeFailuresLogged = new HashSet<>();
+  /** What refresh() last gave the datapath: `cilium-dbg bpf ipcache list` shows exactly that. */
+  private List<IpCacheEntry> installedIpCache = List.of();
   /** Identities this agent created: one that lost the race to an older one for its labels is deleted. */
   private final Map<Integer, String> createdHere = new HashMap<>();
   private final Map<String, Struct> services = new TreeMap<>();
@@ -461,7 +463,8 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
         l.addresses().forEach(a -> addrs.add(a.local()));
       }
     });
-    datapath.setIpCache(IpCache.build(settings.nodeName(), addrs, nodes, eps, config));
+    installedIpCache = IpCache.build(settings.nodeName(), addrs, nodes, eps, config);
+    datapath.setIpCache(installedIpCache);
     datapath.setEndpoints(eps);
   }
 
@@ -833,10 +836,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   }
 
   private MacAddress randomMac() {
-    long v = random.nextLong() & 0xffff_ffff_ffffL;
-    v &= ~(0x01L << 40);
-    v |= 0x02L << 40;
-    return new MacAddress(v);
+    return MacAddress.randomLocal(random);
   }
 
   private void startPodHost(PodRun p) {
@@ -1143,15 +1143,6 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   /** The node's ipcache as the datapath has it (for cilium-dbg). */
   @Override
   public List<IpCacheEntry> ipcache() {
-    if (datapath == null) {
-      return List.of();
-    }
-    List<Ipv4Address> addrs = new ArrayList<>();
-    ctx.core().stack().links().all().forEach(l -> {
-      if (!l.isLoopback()) {
-        l.addresses().forEach(a -> addrs.add(a.local()));
-      }
-    });
-    return IpCache.build(settings.nodeName(), addrs, nodeInfos(), allEndpoints(), config);
+    return datapath == null ? List.of() : installedIpCache;
   }
 }

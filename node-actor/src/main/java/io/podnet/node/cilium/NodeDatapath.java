@@ -62,12 +62,8 @@ public final class NodeDatapath {
     return host;
   }
 
-  /** eth_random_addr: random, unicast, locally administered. */
   private MacAddress randomMac() {
-    long v = random.nextLong() & 0xffff_ffff_ffffL;
-    v &= ~(0x01L << 40);
-    v |= 0x02L << 40;
-    return new MacAddress(v);
+    return MacAddress.randomLocal(random);
   }
 
   /**

@@ -12,6 +12,14 @@ public record MacAddress(long value) implements Comparable<MacAddress> {
   }
 
   /** Parses {@code 08:00:27:af:e6:df} (also with '-' separators, upper or lower case). */
+  /** The kernel's eth_random_addr: random bits, then unicast and locally administered. */
+  public static MacAddress randomLocal(java.util.random.RandomGenerator random) {
+    long v = random.nextLong() & 0xffff_ffff_ffffL;
+    v &= ~(0x01L << 40);
+    v |= 0x02L << 40;
+    return new MacAddress(v);
+  }
+
   public static MacAddress parse(String s) {
     String[] parts = s.trim().split("[:-]");
     if (parts.length != 6) {
