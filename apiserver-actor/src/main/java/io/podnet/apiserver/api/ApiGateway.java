@@ -73,6 +73,9 @@ public final class ApiGateway extends AbstractBehavior<Object> {
 
   private record InboxTerminated(ActorRef<Object> inbox) implements Internal {}
 
+  /** The API server ended a watch by itself (it restarted). */
+  private record StoreClosed(WatchState watch, Status why) implements Internal {}
+
   private enum ApiServerTerminated implements Internal { INSTANCE }
 
   private record WatchKey(ActorRef<Object> inbox, long id) {}
@@ -126,6 +129,7 @@ public final class ApiGateway extends AbstractBehavior<Object> {
         .onMessage(WatchStarted.class, this::onWatchStarted)
         .onMessage(StoreEvent.class, this::onStoreEvent)
         .onMessage(InboxTerminated.class, this::onInboxTerminated)
+        .onMessage(StoreClosed.class, this::onStoreClosed)
         .onMessage(ApiServerTerminated.class, this::onApiServerTerminated)
         .build();
   }
@@ -283,11 +287,19 @@ public final class ApiGateway extends AbstractBehavior<Object> {
     AtomicBoolean open = watch.open;
     // Runs inside the API server actor: only hands the event on. Throwing unsubscribes it from the
     // store, which is how a watch whose start timed out here still ends.
-    WatchListener listener = event -> {
-      if (!open.get()) {
-        throw new IllegalStateException("watch closed");
+    WatchListener listener = new WatchListener() {
+      @Override
+      public void onEvent(WatchEvent event) {
+        if (!open.get()) {
+          throw new IllegalStateException("watch closed");
+        }
+        self.tell(new StoreEvent(watch, event));
       }
-      self.tell(new StoreEvent(watch, event));
+
+      @Override
+      public void onClosed(Status why) {
+        self.tell(new StoreClosed(watch, why));
+      }
     };
     String ns = r.getNamespace();
     getContext().ask(Reply.class, api, askTimeout,
@@ -359,6 +371,26 @@ public final class ApiGateway extends AbstractBehavior<Object> {
         forget(w);
         stopInStore(w);
       }
+    }
+    return this;
+  }
+
+  /**
+   * The API server restarted and dropped the watch (its ref is the same: no termination to see):
+   * the requester gets the ERROR event that ends a watch, as a closed stream ends a kubectl watch.
+   */
+  private Behavior<Object> onStoreClosed(StoreClosed m) {
+    WatchState w = m.watch;
+    if (watches.get(w.key) != w) {
+      return this;
+    }
+    forget(w);
+    if (w.early == null) {
+      w.key.inbox.tell(ApiWatchEvent.newBuilder().setWatchId(w.key.id).setType(ApiWatchEvent.Type.ERROR)
+          .setObject(Json.print(StatusJson.failure(m.why))).build());
+    } else {
+      // Not confirmed yet: its start fails instead.
+      respond(w.key.inbox, w.key.id, m.why.code(), StatusJson.failure(m.why));
     }
     return this;
   }

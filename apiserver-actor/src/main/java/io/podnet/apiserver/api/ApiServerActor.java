@@ -160,6 +160,8 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
   private final LongSupplier clock;
   private final Admission admission;
   private final Map<Long, ObjectStore.Watch> watches = new HashMap<>();
+  /** The listeners of {@link #watches}, told when this actor ends them by stopping or restarting. */
+  private final Map<Long, WatchListener> listeners = new HashMap<>();
   private long nextWatchId = 1;
   private boolean reconcilePending;
   /** The field-validation warnings of the request being answered. */
@@ -192,6 +194,29 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
       reconcilePending = true;
       self.tell(Reconcile.WATCH);
     }
+  }
+
+  /**
+   * Stopping or restarting: the watches this actor started end (a restarted actor does not know
+   * them, and a store reopened from disk has none), and their listeners hear it.
+   */
+  private Behavior<Command> endWatches(String how) {
+    Status why = new Status(500, "InternalError", "Internal error occurred: the API server " + how,
+        Status.Details.NONE);
+    for (Map.Entry<Long, ObjectStore.Watch> w : List.copyOf(watches.entrySet())) {
+      w.getValue().cancel();
+      WatchListener l = listeners.get(w.getKey());
+      if (l != null) {
+        try {
+          l.onClosed(why);
+        } catch (RuntimeException ignored) {
+          // a listener that is gone already
+        }
+      }
+    }
+    watches.clear();
+    listeners.clear();
+    return closeDurable();
   }
 
   private Behavior<Command> closeDurable() {
@@ -227,13 +252,14 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
         .onMessage(StartWatch.class, this::onStartWatch)
         .onMessage(StopWatch.class, m -> {
           ObjectStore.Watch w = watches.remove(m.id);
+          listeners.remove(m.id);
           if (w != null) {
             w.cancel();
           }
           return this;
         })
-        .onSignal(PostStop.class, s -> closeDurable())
-        .onSignal(PreRestart.class, s -> closeDurable())
+        .onSignal(PostStop.class, s -> endWatches("stopped"))
+        .onSignal(PreRestart.class, s -> endWatches("restarted"))
         .build();
   }
 
@@ -277,6 +303,7 @@ public final class ApiServerActor extends AbstractBehavior<ApiServerActor.Comman
     answer(m.replyTo, () -> {
       ObjectStore.Watch w = store.watch(m.type, m.namespace, m.labels, m.fields, m.fromResourceVersion, m.listener);
       watches.put(id, w);
+      listeners.put(id, m.listener);
       return id;
     });
     return this;

@@ -7,4 +7,10 @@ package io.podnet.apiserver.store;
 @FunctionalInterface
 public interface WatchListener {
   void onEvent(WatchEvent event);
+
+  /**
+   * The watch ended without being cancelled by its owner (the API server that ran it stopped or
+   * restarted): no event follows. As a kube-apiserver going away closes its watch streams.
+   */
+  default void onClosed(Status why) {}
 }

@@ -72,7 +72,7 @@ public final class LabKubernetes {
   }
 
   /** Installs Cilium (ConfigMap, DaemonSet, operator) and applies the manifests. */
-  static void bootstrap(ActorSystem<?> system, LabSpec spec) throws Exception {
+  static void bootstrap(ActorSystem<?> system, LabSpec spec, long wallClockAtStart) throws Exception {
     ActorRef<KubeClient.Command> client = system.systemActorOf(KubeClient.create(), "lab-bootstrap", Props.empty());
     if (spec.cilium() != null) {
       Map<String, Object> tree = new LinkedHashMap<>();
@@ -95,7 +95,7 @@ public final class LabKubernetes {
       data.forEach(d::put);
       create(system, client, KubeResource.CONFIG_MAPS, json.writeValueAsString(cm));
       create(system, client, KubeResource.DAEMON_SETS, daemonSet(spec.cilium().version()));
-      system.systemActorOf(CiliumOperator.create(), "cilium-operator", Props.empty());
+      system.systemActorOf(CiliumOperator.create(wallClockAtStart), "cilium-operator", Props.empty());
       system.systemActorOf(io.podnet.node.agent.HubbleRelay.create(), "hubble-relay", Props.empty());
     }
     for (String file : spec.manifests()) {

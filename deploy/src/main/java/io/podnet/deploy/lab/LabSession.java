@@ -77,7 +77,7 @@ public final class LabSession implements AutoCloseable {
           : labRunner.run(req, signal);
       Tcp.ServerBinding b = ControlServer.bind(lab.system(), bindAddress, 0, token, runner).toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
-      LabKubernetes.bootstrap(lab.system(), plan.spec());
+      LabKubernetes.bootstrap(lab.system(), plan.spec(), wallClockAtStart);
       java.time.Duration ready = LabKubernetes.awaitReady(lab, plan.spec(), java.time.Duration.ofSeconds(60));
       LabApiServer api;
       try {

@@ -124,7 +124,7 @@ final class AgentLab implements AutoCloseable {
   /** cilium-config, the operator and the relay, as {@code helm install cilium --set ...} installs them. */
   void installCilium(List<String> sets) {
     createConfig(sets);
-    testKit.spawn(CiliumOperator.create(), "cilium-operator");
+    testKit.spawn(CiliumOperator.create(WALL_CLOCK_AT_START), "cilium-operator");
     relay = testKit.spawn(HubbleRelay.create(), "hubble-relay");
   }
 

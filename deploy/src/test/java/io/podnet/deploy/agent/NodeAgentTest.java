@@ -580,8 +580,9 @@ class NodeAgentTest {
     lab = new AgentLab(false);
     // The operator starts while the API server is not reachable: its watch times out (10 s).
     lab.testKit.spawn(io.podnet.node.agent.CiliumOperator.create(), "cilium-operator");
-    LoggingTestKit.warn("cilium-operator: watch of config failed (504), retrying").expect(lab.testKit.system(),
-        () -> {
+    LoggingTestKit.warn("cilium-operator: listing configmaps in kube-system --field-selector "
+        + "metadata.name=cilium-config failed (504): Timeout: request did not complete within the allowed duration; "
+        + "listing again in 800ms").expect(lab.testKit.system(), () -> {
           lab.time.timePasses(java.time.Duration.ofMillis(10_500));
           return null;
         });

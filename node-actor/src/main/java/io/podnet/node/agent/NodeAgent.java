@@ -15,6 +15,7 @@ import io.podnet.netstack.tool.ToolFactory;
 import io.podnet.netstack.tool.Tools;
 import io.podnet.node.api.KubeClient;
 import io.podnet.node.api.KubeResource;
+import io.podnet.node.api.Reflector;
 import io.podnet.node.cilium.AgentConfig;
 import io.podnet.node.cilium.AgentConfigException;
 import io.podnet.node.cilium.CiliumDatapath;
@@ -196,18 +197,18 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
 
   // ============================================================ API plumbing
 
+  /**
+   * Keeps the agent's view of what {@code r} watches, through a {@link Reflector}: list, then watch,
+   * watched again when the watch ends and listed again when that is not possible, so that the
+   * agent hears of every change (a vanished object as DELETED) even across API server restarts.
+   */
   private void watch(String tag, KubeClient.Request r) {
     ActorRef<KubeClient.Event> relay = ctx.spawn(Behaviors.receive(KubeClient.Event.class)
         .onAnyMessage(e -> {
           events.tell(new Tagged(tag, e));
           return Behaviors.same();
         }).build(), "watch-" + tag);
-    ctx.ask(KubeClient.Result.class, client, Duration.ofSeconds(30), reply -> new KubeClient.Watch(r, relay, reply),
-        (res, failure) -> new Replied(result -> {
-          if (!result.ok()) {
-            warn("watch " + tag + " failed (" + result.code() + "): " + result.message());
-          }
-        }, res != null ? res : new KubeClient.Result(0, 504, Struct.getDefaultInstance())));
+    ctx.spawn(Reflector.create(client, settings.nodeName(), r, relay), "reflector-" + tag);
   }
 
   private void call(KubeClient.Request r, Consumer<KubeClient.Result> then) {
@@ -243,9 +244,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
 
   private void onEvent(String watch, KubeClient.Event e) {
     if (e.type() == ApiWatchEvent.Type.ERROR) {
-      // The agent's log: a lab that stops ends every watch, and people should not see that.
-      ctx.system().log().info("{}: watch {} ended: {}", settings.nodeName(), watch, Json.str(e.object(), "message"));
-      return;
+      return; // the reflector handles the end of a watch
     }
     boolean deleted = e.type() == ApiWatchEvent.Type.DELETED;
     Struct o = e.object();
@@ -635,8 +634,47 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     ids.values().remove(id);
     if (!deleted) {
       ids.put(rv, id);
+    } else {
+      recreateIfInUse(id, key);
     }
     reconcileIdentities();
+  }
+
+  /**
+   * An identity this node's endpoints still use was deleted (by hand, or a GC that raced with a
+   * new endpoint): as Cilium's allocator protects the master keys it holds locally, the agent
+   * creates it again under the same ID and labels.
+   */
+  private void recreateIfInUse(int id, String key) {
+    for (PodRun p : pods.values()) {
+      if (p.identity == id && p.labels != null && keyOf(p.labels).equals(key)) {
+        ctx.system().log().info("{}: identity {} was deleted while in use by {}: re-creating it", settings.nodeName(),
+            id, p.key());
+        call(KubeClient.Request.create(KubeResource.CILIUM_IDENTITIES, identityObject(id, p.labels)), r -> {
+          if (r.ok()) {
+            long rv = Long.parseLong(r.resourceVersion().isEmpty() ? "0" : r.resourceVersion());
+            identities.computeIfAbsent(key, k -> new TreeMap<>()).putIfAbsent(rv, id);
+            reconcileIdentities();
+          } else if (r.code() != 409) {
+            warn("cannot re-create identity " + id + ": " + r.code() + " " + r.message());
+          }
+        });
+        return;
+      }
+    }
+  }
+
+  /** A CiliumIdentity as the CRD allocator backend writes it. */
+  private static Struct identityObject(int id, SecurityLabels labels) {
+    Map<String, String> sec = new TreeMap<>();
+    Map<String, String> plain = new TreeMap<>();
+    for (String l : labels.labels()) {
+      int eq = l.indexOf('=');
+      sec.put(l.substring(0, eq), l.substring(eq + 1));
+      plain.put(l.substring(l.indexOf(':') + 1, eq), l.substring(eq + 1));
+    }
+    return Json.parse("{\"apiVersion\":\"cilium.io/v2\",\"kind\":\"CiliumIdentity\",\"metadata\":{\"name\":\"" + id
+        + "\",\"labels\":" + Json.object(plain) + "},\"security-labels\":" + Json.object(sec) + "}");
   }
 
   private static String keyOf(SecurityLabels l) {
@@ -691,17 +729,8 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     do {
       id = 256 + random.nextInt(65535 - 256 + 1);
     } while (used.contains(id));
-    Map<String, String> sec = new TreeMap<>();
-    Map<String, String> plain = new TreeMap<>();
-    for (String l : p.labels.labels()) {
-      int eq = l.indexOf('=');
-      sec.put(l.substring(0, eq), l.substring(eq + 1));
-      plain.put(l.substring(l.indexOf(':') + 1, eq), l.substring(eq + 1));
-    }
     int chosen = id;
-    call(KubeClient.Request.create(KubeResource.CILIUM_IDENTITIES, Json.parse("{\"apiVersion\":\"cilium.io/v2\","
-        + "\"kind\":\"CiliumIdentity\",\"metadata\":{\"name\":\"" + id + "\",\"labels\":" + Json.object(plain)
-        + "},\"security-labels\":" + Json.object(sec) + "}")), r -> {
+    call(KubeClient.Request.create(KubeResource.CILIUM_IDENTITIES, identityObject(id, p.labels)), r -> {
           identityCreates.remove(key);
           if (r.ok()) {
             long rv = Long.parseLong(r.resourceVersion().isEmpty() ? "0" : r.resourceVersion());
