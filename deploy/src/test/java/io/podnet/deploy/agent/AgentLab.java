@@ -47,6 +47,8 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
@@ -82,6 +84,14 @@ final class AgentLab implements AutoCloseable {
 
   /** Without {@code gateway}, the API server is not reachable until {@link #startGateway}. */
   AgentLab(boolean gateway) {
+    this(gateway, ObjectStore.DEFAULT_HISTORY);
+  }
+
+  /**
+   * An API server whose store keeps {@code history} changes for watches to resume from, run by a
+   * parent that restarts it when it fails (see {@link #crashApiServer}); its store (etcd) outlives it.
+   */
+  AgentLab(boolean gateway, int history) {
     testKit = ActorTestKit.create("agent-lab", ManualTime.config().withFallback(ConfigFactory.parseString("""
         pekko.loglevel = WARNING
         pekko.actor.serialize-messages = on
@@ -94,8 +104,8 @@ final class AgentLab implements AutoCloseable {
     ApiResources resources = ApiResources.standard();
     SplittableRandom random = new SplittableRandom(11);
     ControllerManager controllers = ControllerManager.standard(resources, "10.96.0.0/12", 40_000, random.split());
-    api = testKit.spawn(ApiServerActor.create(new ObjectStore(clock, random.split()), resources, controllers, clock,
-        Duration.ofSeconds(1)), "apiserver");
+    api = testKit.spawn(Behaviors.supervise(ApiServerActor.create(new ObjectStore(clock, random.split(), history, 0),
+        resources, controllers, clock, Duration.ofSeconds(1))).onFailure(SupervisorStrategy.restart()), "apiserver");
     TestProbe<ApiServerActor.Reply> reply = testKit.createTestProbe();
     for (String ns : List.of("default", "kube-system", "other")) {
       api.tell(new ApiServerActor.Create(ApiResources.NAMESPACE, KubeObject.of(ApiResources.NAMESPACE,
@@ -121,18 +131,38 @@ final class AgentLab implements AutoCloseable {
     });
   }
 
+  /**
+   * The API server actor fails (a request it cannot handle: a create without an object) and its
+   * parent restarts it: same ref, same store, but the watches it ran are gone.
+   */
+  void crashApiServer() {
+    api.tell(new ApiServerActor.Create(ApiResources.CONFIG_MAP, null, testKit.<ApiServerActor.Reply>createTestProbe()
+        .ref()));
+  }
+
   /** cilium-config, the operator and the relay, as {@code helm install cilium --set ...} installs them. */
   void installCilium(List<String> sets) {
-    createConfig(sets);
+    installCilium(sets, Map.of());
+  }
+
+  /** The same, with {@code extra} keys in cilium-config (the operator's settings). */
+  void installCilium(List<String> sets, Map<String, String> extra) {
+    createConfig(sets, extra);
     testKit.spawn(CiliumOperator.create(WALL_CLOCK_AT_START), "cilium-operator");
     relay = testKit.spawn(HubbleRelay.create(), "hubble-relay");
   }
 
   /** cilium-config as helm renders it, with the release annotations. */
   void createConfig(List<String> sets) {
+    createConfig(sets, Map.of());
+  }
+
+  void createConfig(List<String> sets, Map<String, String> extra) {
+    Map<String, String> data = new TreeMap<>(render(sets));
+    data.putAll(extra);
     Struct cm = json("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cilium-config\","
         + "\"namespace\":\"kube-system\",\"annotations\":{\"podnet.io/helm-set\":" + quote(String.join("\n", sets))
-        + ",\"podnet.io/helm-revision\":\"1\"}},\"data\":" + dataJson(render(sets)) + "}");
+        + ",\"podnet.io/helm-revision\":\"1\"}},\"data\":" + dataJson(data) + "}");
     ok(call(KubeClient.Request.create(KubeResource.CONFIG_MAPS, cm)));
   }
 
