@@ -218,7 +218,7 @@ public final class HostActor extends AbstractBehavior<Object> {
           if (extension != null) {
             extension.stop();
           }
-          return this;
+          return Behaviors.same();
         })
         .build();
   }
@@ -228,7 +228,7 @@ public final class HostActor extends AbstractBehavior<Object> {
     core.advanceTo(clock.nowMicros());
     r.run();
     reschedule();
-    return this;
+    return Behaviors.same();
   }
 
   private void reschedule() {
@@ -279,18 +279,18 @@ public final class HostActor extends AbstractBehavior<Object> {
 
   private Behavior<Object> onLinkAttached(LinkAttached a) {
     if (!attachedTo.containsKey(a.dev())) {
-      return this; // detached meanwhile
+      return Behaviors.same(); // detached meanwhile
     }
     if (a.attached() == null) {
       getContext().getLog().warn("{}: segment of {} did not answer the attach", config.name(), a.dev());
-      return this;
+      return Behaviors.same();
     }
     uplinks.put(a.dev(), a.attached().inbox());
     List<Frame> held = unattached.remove(a.dev());
     if (held != null) {
       held.forEach(a.attached().inbox()::tell);
     }
-    return this;
+    return Behaviors.same();
   }
 
   private Behavior<Object> onRunTool(RunTool r) {
