@@ -52,6 +52,9 @@ public final class HostActor extends AbstractBehavior<Object> {
   /** A message for the extension, wrapped by one of its adapters. */
   private record ExtensionMessage(Object message) implements Command {}
 
+  /** An extension's death-watch notice: delivered by this actor to itself, never sent anywhere. */
+  private record Watched(Object message) implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+
   private enum Tick implements Command { INSTANCE }
 
   private record Running(Tool tool, ToolContext ctx) {}
@@ -179,6 +182,16 @@ public final class HostActor extends AbstractBehavior<Object> {
     }
 
     @Override
+    public void watchWith(ActorRef<?> ref, Object message) {
+      getContext().watchWith(ref, new Watched(message));
+    }
+
+    @Override
+    public void unwatch(ActorRef<?> ref) {
+      getContext().unwatch(ref);
+    }
+
+    @Override
     public void addTool(String name, ToolFactory factory) {
       tools.put(name, factory);
     }
@@ -214,6 +227,7 @@ public final class HostActor extends AbstractBehavior<Object> {
         .onMessage(LinkAttached.class, this::onLinkAttached)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(ExtensionMessage.class, m -> step(() -> extension.onMessage(m.message())))
+        .onMessage(Watched.class, m -> step(() -> extension.onMessage(m.message())))
         .onSignal(org.apache.pekko.actor.typed.PostStop.class, s -> {
           if (extension != null) {
             extension.stop();
