@@ -265,10 +265,7 @@ public final class HostActor extends AbstractBehavior<Object> {
   }
 
   private Behavior<Object> onFrame(Frame f) {
-    return step(() -> {
-      // toByteArray is a fresh copy nobody else holds: the core takes it over without copying again.
-      core.receiveOwned(f.getDstInterface(), f.getData().toByteArray());
-    });
+    return step(() -> core.receiveShared(f.getDstInterface(), FrameBytes.of(f.getData())));
   }
 
   private void transmit(String dev, byte[] frame) {
