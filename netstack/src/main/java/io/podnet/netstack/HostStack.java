@@ -36,7 +36,7 @@ public final class HostStack {
   private final RouteTable main = new RouteTable(RouteTable.MAIN);
   private final RouteTable local = new RouteTable(RouteTable.LOCAL);
   /**
-   * The results of recent lookups (direct-mapped, {@link #CACHE_SLOTS} slots), valid while neither
+   * The results of recent lookups (direct-mapped, {@link LookupCache#CACHE_SLOTS} slots), valid while neither
    * table changes: a lookup is a pure function of the two tables, so a hit returns exactly what
    * the walk would. Not the kernel's route cache (gone since 3.6): nothing a user sees depends on it.
    */
@@ -619,16 +619,23 @@ public final class HostStack {
     return links.byIndex(index).orElseThrow(() -> new IllegalArgumentException("no device index " + index));
   }
 
-  /** A small direct-mapped memo of lookups, emptied when the tables it was filled from change. */
+  /**
+   * A small direct-mapped memo of lookups, emptied when the tables it was filled from change. Its
+   * arrays come with the first lookup: a pod host that never routes pays nothing for it.
+   */
   private static final class LookupCache {
-    static final int CACHE_SLOTS = 256;
-    private final long[] keys = new long[CACHE_SLOTS];
-    private final Object[] values = new Object[CACHE_SLOTS];
+    static final int CACHE_SLOTS = 128;
+    private long[] keys;
+    private Object[] values;
     private long v1 = -1;
     private long v2 = -1;
 
     /** The value cached for {@code key} under table versions {@code (a, b)}, or null. */
     Object get(long key, long a, long b) {
+      if (values == null) {
+        keys = new long[CACHE_SLOTS];
+        values = new Object[CACHE_SLOTS];
+      }
       if (a != v1 || b != v2) {
         java.util.Arrays.fill(values, null);
         v1 = a;
@@ -639,6 +646,7 @@ public final class HostStack {
       return values[slot] != null && keys[slot] == key ? values[slot] : null;
     }
 
+    /** Caches a value; only after a {@link #get} for the same tables. */
     void put(long key, Object value) {
       int slot = slot(key);
       keys[slot] = key;
@@ -647,7 +655,7 @@ public final class HostStack {
 
     private static int slot(long key) {
       long h = key * 0x9E3779B97F4A7C15L;
-      return (int) (h >>> 56) & (CACHE_SLOTS - 1);
+      return (int) (h >>> 57) & (CACHE_SLOTS - 1);
     }
   }
 }
