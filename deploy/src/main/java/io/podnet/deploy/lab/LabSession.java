@@ -59,7 +59,9 @@ public final class LabSession implements AutoCloseable {
     warmUp.start();
     // The API server's certificates and TLS context need no actors: made meanwhile, on their own thread.
     CompletableFuture<LabApiServer.Tls> tls = LabApiServer.prepareTls(plan.spec().name());
-    Lab lab = Lab.start(plan, Lab.defaultConfig(), java.util.Map.of(),
+    // The hosts' CLOCK_REALTIME, the API server's and Hubble's timestamps: one origin.
+    Lab lab = Lab.start(plan, Lab.defaultConfig().withValue(io.podnet.netstack.actor.LabClock.REALTIME_ORIGIN,
+        com.typesafe.config.ConfigValueFactory.fromAnyRef(wallClockAtStart)), java.util.Map.of(),
         h -> LabKubernetes.agentFor(plan, h, wallClockAtStart));
     try {
       String token = dir.createWithNewToken();

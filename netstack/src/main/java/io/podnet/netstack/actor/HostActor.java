@@ -114,6 +114,7 @@ public final class HostActor extends AbstractBehavior<Object> {
     SplittableRandom random = new SplittableRandom(config.seed());
     this.core = new HostCore(stack, timers, random.split(), this::transmit);
     core.setForwarding(config.forwarding());
+    core.setRealtimeOrigin(clock.realtimeOriginMicros());
     this.tcp = new TcpLayer(timers, random.split(), core.ipSender(), core::routeMtu, TcpLayer.Params.LINUX);
     core.register(IpProtocol.TCP, tcp);
     this.inbox = ctx.getSelf().narrow();

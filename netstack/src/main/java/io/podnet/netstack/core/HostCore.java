@@ -347,6 +347,21 @@ public final class HostCore {
 
   // ================================================================= receive (L2)
 
+  private long realtimeOrigin;
+
+  /**
+   * Sets the host's CLOCK_REALTIME at lab time 0 (microseconds since the Unix epoch): what tools
+   * print as the time of day (tcpdump, HTTP dates, logs). 0 by default: lab time is the epoch.
+   */
+  public void setRealtimeOrigin(long micros) {
+    this.realtimeOrigin = micros;
+  }
+
+  /** CLOCK_REALTIME at lab time {@code labMicros}, in microseconds since the Unix epoch. */
+  public long realtimeMicros(long labMicros) {
+    return realtimeOrigin + labMicros;
+  }
+
   /** A frame arrives on {@code dev}: {@code frame[off, off+len)}, copied before use. */
   public void receive(String dev, byte[] frame, int off, int len) {
     guarded(() -> receive0(dev, frame, off, len));
