@@ -17,6 +17,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -124,18 +126,35 @@ public final class Podnet implements Runnable {
       if (daemon) {
         return daemonize(plan, dir, out, err);
       }
-      try (LabSession session = LabSession.start(plan, dir, bind, false)) {
-        Thread hook = new Thread(() -> session.stopRequested().complete("signal"), "podnet-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+      LabSession session = LabSession.start(plan, dir, bind, false);
+      // Ctrl-C or kill: the JVM exits once its shutdown hooks return, so the hook waits for the lab to
+      // have stopped (and removed its port file) rather than leave it half closed.
+      CompletableFuture<Void> stopped = new CompletableFuture<>();
+      Thread hook = new Thread(() -> {
+        session.stopRequested().complete("signal");
+        try {
+          stopped.get(Down.STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception e) {
+          // The JVM ends anyway.
+        }
+      }, "podnet-shutdown");
+      Runtime.getRuntime().addShutdownHook(hook);
+      try {
         out.println("lab " + plan.spec().name() + " is up: " + String.join(", ", session.lab().hostNames()));
         out.println("  podnet sh HOST      a shell on a host        podnet down      stop the lab");
         out.flush();
         session.stopRequested().get();
+      } finally {
         try {
-          Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-          // Already shutting down.
+          session.close();
+        } finally {
+          stopped.complete(null);
         }
+      }
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // Already shutting down.
       }
       return 0;
     }
@@ -178,6 +197,9 @@ public final class Podnet implements Runnable {
 
   @Command(name = "down", description = "Stop a running lab.")
   static final class Down implements Callable<Integer> {
+    /** How long a lab may take to stop once asked. */
+    static final java.time.Duration STOP_TIMEOUT = java.time.Duration.ofSeconds(30);
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -206,23 +228,42 @@ public final class Podnet implements Runnable {
         }
         dir = new LabDir(running.get(0));
       }
+      String name = dir.path().getFileName().toString();
       if (!Files.exists(dir.portFile())) {
-        err.println("podnet: lab " + dir.path().getFileName() + " is not running");
+        err.println("podnet: lab " + name + " is not running");
         return 1;
       }
       int rc;
       try {
         rc = ControlClient.run(dir, LabSession.LAB_HOST, List.of("down"), System.out, System.err);
-      } catch (IOException e) {
-        err.println("podnet: cannot reach lab " + dir.path().getFileName() + ": " + e.getMessage());
+      } catch (java.net.ConnectException e) {
+        // Nothing listens where the port file points: the lab died without cleaning up.
         Files.deleteIfExists(dir.portFile());
+        err.println("podnet: lab " + name + " is not running (it ended without `podnet down`; its stale port "
+            + "file is removed)");
+        return 1;
+      } catch (IOException e) {
+        err.println("podnet: lab " + name + " did not answer: " + e.getMessage() + " (see "
+            + dir.path().resolve("lab.log") + ")");
         return 1;
       }
-      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
-      while (Files.exists(dir.portFile()) && System.nanoTime() < deadline) {
-        Thread.sleep(50);
+      if (rc != 0) {
+        return rc;
       }
-      return rc;
+      // The lab stops once it has answered; it removes its port file when it has stopped.
+      long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
+      while (Files.exists(dir.portFile())) {
+        if (System.nanoTime() > deadline) {
+          err.println("podnet: lab " + name + " did not stop within " + STOP_TIMEOUT.toSeconds() + " s (see "
+              + dir.path().resolve("lab.log") + ")");
+          return 1;
+        }
+        Thread.sleep(20);
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("lab " + name + " stopped");
+      out.flush();
+      return 0;
     }
   }
 

@@ -35,6 +35,13 @@ public final class HostStack {
   private final LinkTable links = new LinkTable();
   private final RouteTable main = new RouteTable(RouteTable.MAIN);
   private final RouteTable local = new RouteTable(RouteTable.LOCAL);
+  /**
+   * The results of recent lookups (direct-mapped, {@link LookupCache#CACHE_SLOTS} slots), valid while neither
+   * table changes: a lookup is a pure function of the two tables, so a hit returns exactly what
+   * the walk would. Not the kernel's route cache (gone since 3.6): nothing a user sees depends on it.
+   */
+  private final LookupCache fibCache = new LookupCache();
+  private final LookupCache localCache = new LookupCache();
 
   /** A host with only {@code lo} (ifindex 1), up, with 127.0.0.1/8 as systemd leaves it. */
   public static HostStack withLoopback() {
@@ -278,6 +285,17 @@ public final class HostStack {
 
   /** inet_addr_type in the local table: whether {@code a} is one of this host's addresses. */
   public boolean isLocalAddress(Ipv4Address a) {
+    long key = a.value() & 0xffffffffL;
+    Object cached = localCache.get(key, local.version(), 0);
+    if (cached != null) {
+      return cached == Boolean.TRUE;
+    }
+    boolean found = walkIsLocal(a);
+    localCache.put(key, found ? Boolean.TRUE : Boolean.FALSE);
+    return found;
+  }
+
+  private boolean walkIsLocal(Ipv4Address a) {
     for (int len = 32; len >= 0; len--) {
       if (!local.hasLength(len)) {
         continue;
@@ -459,6 +477,30 @@ public final class HostStack {
    * @throws NetlinkException ENETUNREACH, or the error route's errno
    */
   public Hit fibLookup(Ipv4Address dst, int oif, int minScope) throws NetlinkException {
+    if (oif < 0 || oif >= 1 << 23 || minScope < 0 || minScope > 255) {
+      return walkFib(dst, oif, minScope);
+    }
+    long key = (dst.value() & 0xffffffffL) << 32 | (long) oif << 8 | minScope;
+    Object cached = fibCache.get(key, local.version(), main.version());
+    if (cached instanceof Hit h) {
+      return h;
+    }
+    if (cached instanceof Errno e) {
+      throw new NetlinkException(e);
+    }
+    try {
+      Hit h = walkFib(dst, oif, minScope);
+      fibCache.put(key, h);
+      return h;
+    } catch (NetlinkException e) {
+      if (e.extack() == null) {
+        fibCache.put(key, e.errno());
+      }
+      throw e;
+    }
+  }
+
+  private Hit walkFib(Ipv4Address dst, int oif, int minScope) throws NetlinkException {
     for (int len = 32; len >= 0; len--) {
       if (!local.hasLength(len) && !main.hasLength(len)) {
         continue;
@@ -575,5 +617,45 @@ public final class HostStack {
 
   private Link device(int index) {
     return links.byIndex(index).orElseThrow(() -> new IllegalArgumentException("no device index " + index));
+  }
+
+  /**
+   * A small direct-mapped memo of lookups, emptied when the tables it was filled from change. Its
+   * arrays come with the first lookup: a pod host that never routes pays nothing for it.
+   */
+  private static final class LookupCache {
+    static final int CACHE_SLOTS = 128;
+    private long[] keys;
+    private Object[] values;
+    private long v1 = -1;
+    private long v2 = -1;
+
+    /** The value cached for {@code key} under table versions {@code (a, b)}, or null. */
+    Object get(long key, long a, long b) {
+      if (values == null) {
+        keys = new long[CACHE_SLOTS];
+        values = new Object[CACHE_SLOTS];
+      }
+      if (a != v1 || b != v2) {
+        java.util.Arrays.fill(values, null);
+        v1 = a;
+        v2 = b;
+        return null;
+      }
+      int slot = slot(key);
+      return values[slot] != null && keys[slot] == key ? values[slot] : null;
+    }
+
+    /** Caches a value; only after a {@link #get} for the same tables. */
+    void put(long key, Object value) {
+      int slot = slot(key);
+      keys[slot] = key;
+      values[slot] = value;
+    }
+
+    private static int slot(long key) {
+      long h = key * 0x9E3779B97F4A7C15L;
+      return (int) (h >>> 57) & (CACHE_SLOTS - 1);
+    }
   }
 }

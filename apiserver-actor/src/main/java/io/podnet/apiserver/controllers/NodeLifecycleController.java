@@ -6,8 +6,10 @@ import io.podnet.apiserver.api.ApiResources;
 import io.podnet.apiserver.api.Json;
 import io.podnet.apiserver.store.KubeObject;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -26,7 +28,10 @@ import java.util.Set;
  *   <li>taint-based eviction: a pod on a node with a NoExecute taint is deleted at once when it does
  *       not tolerate it, after tolerationSeconds (300 s by the DefaultTolerationSeconds admission)
  *       when it does;
- *   <li>the pod GC: a pod bound to a node that does not exist is deleted.
+ *   <li>the pod GC's orphan collection: a pod bound to a node that does not exist is left alone
+ *       while the node may still register (kube-controller-manager's podgc quarantineTime, 40 s);
+ *       a node still missing after that is gone, and its pods are marked Failed (condition
+ *       DisruptionTarget, reason DeletionByPodGC, "PodGC: node no longer exists") and deleted.
  * </ul>
  */
 public final class NodeLifecycleController implements Reconciler {
@@ -35,7 +40,12 @@ public final class NodeLifecycleController implements Reconciler {
   static final String UNREACHABLE = "node.kubernetes.io/unreachable";
   private static final List<String> PRESSURE = List.of("MemoryPressure", "DiskPressure", "PIDPressure");
 
+  /** podgc's quarantineTime: how long a pod's node may be missing before the pod is collected. */
+  public static final long ORPHAN_QUARANTINE_MILLIS = 40_000;
+
   private final long graceMillis;
+  /** The nodes pods are bound to that have no Node object, and since when (epoch millis) they are missing. */
+  private final Map<String, Long> missingSince = new HashMap<>();
 
   public NodeLifecycleController(long graceMillis) {
     if (graceMillis <= 0) {
@@ -82,13 +92,18 @@ public final class NodeLifecycleController implements Reconciler {
       }
     }
     List<KubeObject> nodes = cluster.list(ApiResources.NODE);
+    Set<String> missing = new HashSet<>();
     for (KubeObject pod : cluster.list(ApiResources.POD)) {
       String nodeName = Kube.nodeName(pod);
       if (nodeName.isEmpty()) {
         continue;
       }
       if (!nodeNames.contains(nodeName)) {
-        cluster.delete(ApiResources.POD, pod);
+        missing.add(nodeName);
+        long since = missingSince.computeIfAbsent(nodeName, n -> now);
+        if (now - since >= ORPHAN_QUARANTINE_MILLIS) {
+          collectOrphan(cluster, pod, now);
+        }
         continue;
       }
       for (KubeObject node : nodes) {
@@ -97,7 +112,26 @@ public final class NodeLifecycleController implements Reconciler {
         }
       }
     }
+    // A node that registered (or whose pods are gone) starts a new quarantine should it go missing again.
+    missingSince.keySet().retainAll(missing);
     return cluster.writes() != before;
+  }
+
+  /** podgc's markFailedAndDeletePodWithCondition: no kubelet will ever end the pod, so PodGC does. */
+  private static void collectOrphan(Cluster cluster, KubeObject pod, long now) {
+    String phase = Json.string(pod.status(), "phase");
+    if (!phase.equals("Succeeded") && !phase.equals("Failed")) {
+      Struct cond = Json.obj("type", "DisruptionTarget", "status", "True", "lastProbeTime", Json.nullValue(),
+          "lastTransitionTime", Kube.time(now), "reason", "DeletionByPodGC",
+          "message", "PodGC: node no longer exists");
+      Struct status = Kube.setCondition(pod.status(), cond).toBuilder().putFields("phase", Json.of("Failed")).build();
+      Optional<KubeObject> failed = cluster.updateStatus(ApiResources.POD, pod.withStatus(status));
+      if (failed.isEmpty()) {
+        return; // changed meanwhile: the next round sees it again
+      }
+      pod = failed.get();
+    }
+    cluster.delete(ApiResources.POD, pod);
   }
 
   private void evictOrMark(Cluster cluster, KubeObject pod, KubeObject node, long now) {

@@ -449,4 +449,38 @@ class ControllersTest {
     assertTrue(Kube.conditionTrue(w0.status(), "Ready"));
     assertFalse(w0.spec().containsFields("taints"));
   }
+
+  static KubeObject podOn(String name, String node) {
+    return TestLab.obj(ApiResources.POD, "default", name, Map.of("app", name),
+        Json.obj("nodeName", node, "containers", List.of(Map.of("name", "whoami", "image", "traefik/whoami"))),
+        Json.obj("phase", "Running"));
+  }
+
+  @Test
+  void aPodWhoseNodeHasNotRegisteredIsCollectedOnlyAfterThePodGcQuarantine() {
+    // Pods bound to nodes with no Node object: k8s-w4 registers within the quarantine, k8s-w3 never.
+    lab.create(ApiResources.POD, podOn("orphan", "k8s-w3"));
+    lab.create(ApiResources.POD, podOn("early", "k8s-w4"));
+    lab.settle();
+    assertTrue(lab.store.find(ApiResources.POD, "default", "orphan").isPresent(), "not deleted at once");
+    lab.advance(20_000);
+    lab.node("k8s-w4", "172.20.4.0/24", false);
+    lab.settle();
+    lab.advance(NodeLifecycleController.ORPHAN_QUARANTINE_MILLIS - 20_001);
+    lab.settle();
+    assertEquals("Running", Json.string(lab.get(ApiResources.POD, "default", "orphan").status(), "phase"));
+    lab.advance(1);
+    lab.settle();
+    assertFalse(lab.store.find(ApiResources.POD, "default", "orphan").isPresent(), "collected after 40 s");
+    assertTrue(lab.store.find(ApiResources.POD, "default", "early").isPresent(), "its node registered in time");
+    // A node that goes missing later starts its own quarantine.
+    lab.create(ApiResources.POD, podOn("late", "k8s-w3"));
+    lab.settle();
+    lab.advance(NodeLifecycleController.ORPHAN_QUARANTINE_MILLIS - 1);
+    lab.settle();
+    assertTrue(lab.store.find(ApiResources.POD, "default", "late").isPresent());
+    lab.advance(1);
+    lab.settle();
+    assertFalse(lab.store.find(ApiResources.POD, "default", "late").isPresent());
+  }
 }

@@ -1,6 +1,7 @@
 package io.podnet.deploy.control;
 
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -14,4 +15,15 @@ import org.apache.pekko.stream.javadsl.Source;
 @FunctionalInterface
 public interface CommandRunner {
   Source<Output, NotUsed> run(CommandRequest request, CompletionStage<String> signal);
+
+  /**
+   * As {@link #run(CommandRequest, CompletionStage)}, for a command with an effect that must wait
+   * until its answer has reached the client ({@code down}, which stops the endpoint itself):
+   * {@code closed} completes when the connection is over, the client having read the exit code and
+   * closed its end (or gone away, or not closed within {@link ControlServer#LINGER}).
+   */
+  default Source<Output, NotUsed> run(CommandRequest request, CompletionStage<String> signal,
+      CompletionStage<Done> closed) {
+    return run(request, signal);
+  }
 }

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.DelayOverflowStrategy;
@@ -24,6 +25,8 @@ public final class ControlServer {
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
   /** How long a tool may take to finish after a signal before the endpoint ends it. */
   static final Duration SIGNAL_GRACE = Duration.ofSeconds(2);
+  /** How long, after the exit code, the endpoint waits for the client to close the connection. */
+  public static final Duration LINGER = Duration.ofSeconds(5);
 
   private final ActorSystem<?> system;
   private final byte[] token;
@@ -51,6 +54,8 @@ public final class ControlServer {
   Flow<ByteString, ByteString, NotUsed> connectionFlow() {
     CompletableFuture<Source<Output, NotUsed>> command = new CompletableFuture<>();
     CompletableFuture<String> signal = new CompletableFuture<>();
+    // The connection is over: the client closed its end (or went away), or did not within LINGER.
+    CompletableFuture<Done> closed = new CompletableFuture<>();
     RequestParser parser = new RequestParser();
     Sink<ByteString, NotUsed> in = Sink.<ByteString>foreach(bytes -> {
       if (command.isDone()) {
@@ -64,13 +69,16 @@ public final class ControlServer {
         return;
       }
       try {
-        parser.feed(bytes.toArray()).ifPresent(p -> command.complete(authorize(p, signal)));
+        parser.feed(bytes.toArray()).ifPresent(p -> command.complete(authorize(p, signal, closed)));
       } catch (RequestParser.BadRequest e) {
         command.complete(failure("podnet: bad control request: " + e.getMessage(), 2));
       }
     }).mapMaterializedValue(done -> {
-      // The client went away before sending a whole request: nothing to run.
-      done.whenComplete((d, t) -> command.complete(Source.empty()));
+      done.whenComplete((d, t) -> {
+        // The client went away before sending a whole request: nothing to run.
+        command.complete(Source.empty());
+        closed.complete(Done.getInstance());
+      });
       return NotUsed.getInstance();
     });
     system.scheduler().scheduleOnce(REQUEST_TIMEOUT,
@@ -79,18 +87,24 @@ public final class ControlServer {
     Source<ByteString, NotUsed> out = Source.completionStageSource(command)
         .takeWhile(o -> !(o instanceof Output.Exit), true)
         .map(o -> ByteString.fromString(OutputEncoder.encode(o), StandardCharsets.UTF_8))
+        // The client closes first, once it has read the exit code. Were the endpoint to close first
+        // and a command's effect follow at once (`down` terminates the actor system, which aborts
+        // the connections still open with a reset), the reply could be lost on its way, and the
+        // client would see "Connection reset" instead of it.
+        .concat(Source.<ByteString>never().takeWithin(LINGER))
         .mapMaterializedValue(m -> NotUsed.getInstance());
     // Coupled: when the shim disconnects (Ctrl-C, kill), the command's source is cancelled.
     return Flow.fromSinkAndSourceCoupled(in, out);
   }
 
-  private Source<Output, NotUsed> authorize(RequestParser.Parsed p, CompletableFuture<String> signal) {
+  private Source<Output, NotUsed> authorize(RequestParser.Parsed p, CompletableFuture<String> signal,
+      CompletableFuture<Done> closed) {
     if (!MessageDigest.isEqual(token, p.token().getBytes(StandardCharsets.UTF_8))) {
       return failure("podnet: permission denied: the request does not carry this lab's secret", 126);
     }
     Source<Output, NotUsed> src;
     try {
-      src = runner.run(p.request(), signal);
+      src = runner.run(p.request(), signal, closed);
     } catch (RuntimeException e) {
       return failure("podnet: " + p.request().tool() + ": internal error: " + e, 1);
     }

@@ -1,5 +1,6 @@
 package io.podnet.deploy.lab;
 
+import io.podnet.deploy.control.CommandRequest;
 import io.podnet.deploy.control.CommandRunner;
 import io.podnet.deploy.control.ControlServer;
 import io.podnet.deploy.control.LabDir;
@@ -13,8 +14,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
 
@@ -59,7 +62,9 @@ public final class LabSession implements AutoCloseable {
     warmUp.start();
     // The API server's certificates and TLS context need no actors: made meanwhile, on their own thread.
     CompletableFuture<LabApiServer.Tls> tls = LabApiServer.prepareTls(plan.spec().name());
-    Lab lab = Lab.start(plan, Lab.defaultConfig(), java.util.Map.of(),
+    // The hosts' CLOCK_REALTIME, the API server's and Hubble's timestamps: one origin.
+    Lab lab = Lab.start(plan, Lab.defaultConfig().withValue(io.podnet.netstack.actor.LabClock.REALTIME_ORIGIN,
+        com.typesafe.config.ConfigValueFactory.fromAnyRef(wallClockAtStart)), java.util.Map.of(),
         h -> LabKubernetes.agentFor(plan, h, wallClockAtStart));
     try {
       String token = dir.createWithNewToken();
@@ -73,8 +78,18 @@ public final class LabSession implements AutoCloseable {
       Files.deleteIfExists(dir.portFile());
       LabSession[] self = new LabSession[1];
       CommandRunner labRunner = lab.runner();
-      CommandRunner runner = (req, signal) -> LAB_HOST.equals(req.host()) ? self[0].labCommand(req.argv())
-          : labRunner.run(req, signal);
+      CommandRunner runner = new CommandRunner() {
+        @Override
+        public Source<Output, org.apache.pekko.NotUsed> run(CommandRequest req, CompletionStage<String> signal) {
+          return run(req, signal, CompletableFuture.completedFuture(Done.getInstance()));
+        }
+
+        @Override
+        public Source<Output, org.apache.pekko.NotUsed> run(CommandRequest req, CompletionStage<String> signal,
+            CompletionStage<Done> closed) {
+          return LAB_HOST.equals(req.host()) ? self[0].labCommand(req.argv(), closed) : labRunner.run(req, signal);
+        }
+      };
       Tcp.ServerBinding b = ControlServer.bind(lab.system(), bindAddress, 0, token, runner).toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
       LabKubernetes.bootstrap(lab.system(), plan.spec(), wallClockAtStart);
@@ -110,10 +125,13 @@ public final class LabSession implements AutoCloseable {
    * host of the lab now (a pod's host, NAMESPACE/POD, is one while its node runs it), else 1 with
    * the message for a host that is not there.
    */
-  private Source<Output, org.apache.pekko.NotUsed> labCommand(List<String> args) {
+  private Source<Output, org.apache.pekko.NotUsed> labCommand(List<String> args, CompletionStage<Done> closed) {
     if (args.equals(List.of("down"))) {
-      stopRequested.complete("podnet down");
-      return Source.from(List.of(Output.out("lab " + lab.plan().spec().name() + " stopping\n"), Output.exit(0)));
+      // The lab stops once the client has its answer: stopping ends the actor system, and with it
+      // every connection still open. `podnet down` then waits for the port file to go, which
+      // close() removes last, and says the lab stopped.
+      closed.thenRun(() -> stopRequested.complete("podnet down"));
+      return Source.single(Output.exit(0));
     }
     if (args.size() == 2 && args.get(0).equals("host")) {
       String name = args.get(1);
@@ -180,18 +198,28 @@ public final class LabSession implements AutoCloseable {
     return stopRequested;
   }
 
+  /**
+   * Stops the lab: the control endpoint, the API server, the actors; then, last, removes the port
+   * file, whose absence tells {@code podnet down} (and whoever starts the lab again) that the lab
+   * has stopped.
+   */
   @Override
   public void close() {
     try {
-      Files.deleteIfExists(dir.portFile());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
       binding.unbind();
       if (api != null) {
         api.close();
       }
-      lab.close();
+    } finally {
+      try {
+        lab.close();
+      } finally {
+        try {
+          Files.deleteIfExists(dir.portFile());
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
     }
   }
 }

@@ -2,6 +2,7 @@ package io.podnet.deploy.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
@@ -58,10 +59,30 @@ class ControlServerTest {
     };
   }
 
+  static final List<CompletableFuture<Done>> closedSeen = new CopyOnWriteArrayList<>();
+
+  /** As {@link #run}, and "after" tells when its connection is over, as `down` waits for. */
+  static final CommandRunner RUNNER = new CommandRunner() {
+    @Override
+    public Source<Output, org.apache.pekko.NotUsed> run(CommandRequest r, java.util.concurrent.CompletionStage<String> s) {
+      return ControlServerTest.run(r, s);
+    }
+
+    @Override
+    public Source<Output, org.apache.pekko.NotUsed> run(CommandRequest r, java.util.concurrent.CompletionStage<String> s,
+        java.util.concurrent.CompletionStage<Done> closed) {
+      if (!r.tool().equals("after")) {
+        return run(r, s);
+      }
+      closedSeen.add(closed.toCompletableFuture());
+      return Source.from(List.of(Output.out("answered\n"), Output.exit(0)));
+    }
+  };
+
   @BeforeAll
   static void start() throws Exception {
     testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.loglevel = WARNING"));
-    port = ControlServer.bind(testKit.system(), "127.0.0.1", 0, TOKEN, ControlServerTest::run)
+    port = ControlServer.bind(testKit.system(), "127.0.0.1", 0, TOKEN, RUNNER)
         .toCompletableFuture().get(10, TimeUnit.SECONDS).localAddress().getPort();
   }
 
@@ -175,6 +196,50 @@ class ControlServerTest {
     term(p);
     assertTrue(p.waitFor(10, TimeUnit.SECONDS));
     assertEquals(143, p.exitValue());
+  }
+
+  /** Sends "after" as the launcher does and reads the answer up to its exit code. */
+  static java.net.Socket askAfter(StringBuilder answer) throws IOException {
+    java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port);
+    s.getOutputStream().write(("PODNET/1 " + TOKEN + "\n@lab\n/\n1\nafter\0").getBytes(StandardCharsets.UTF_8));
+    s.getOutputStream().flush();
+    var in = s.getInputStream();
+    while (!answer.toString().endsWith("x0\n")) {
+      int b = in.read();
+      if (b < 0) {
+        break;
+      }
+      answer.append((char) b);
+    }
+    return s;
+  }
+
+  @Test
+  void connectionIsOverOnlyOnceTheClientHasItsAnswerAndHangsUp() throws Exception {
+    int before = closedSeen.size();
+    StringBuilder answer = new StringBuilder();
+    try (java.net.Socket s = askAfter(answer)) {
+      assertEquals("oanswered\nx0\n", answer.toString());
+      CompletableFuture<Done> closed = closedSeen.get(before);
+      // The endpoint does not hang up first: a command's effect (a lab's stop) waits for the client.
+      assertThrows(java.util.concurrent.TimeoutException.class, () -> closed.get(500, TimeUnit.MILLISECONDS));
+      s.close();
+      closed.get(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void clientThatNeverHangsUpIsLetGoAfterTheLinger() throws Exception {
+    int before = closedSeen.size();
+    StringBuilder answer = new StringBuilder();
+    try (java.net.Socket s = askAfter(answer)) {
+      assertEquals("oanswered\nx0\n", answer.toString());
+      s.setSoTimeout((int) ControlServer.LINGER.plusSeconds(5).toMillis());
+      long start = System.nanoTime();
+      assertEquals(-1, s.getInputStream().read(), "the endpoint closes after the linger, sending nothing more");
+      assertTrue(System.nanoTime() - start >= ControlServer.LINGER.minusMillis(500).toNanos());
+      closedSeen.get(before).get(5, TimeUnit.SECONDS);
+    }
   }
 
   @Test

@@ -100,10 +100,53 @@ class LauncherIT {
 
     Result down = podnet(null, "down");
     assertEquals(0, down.code(), down.err());
-    assertEquals("lab it-lab stopping\n", down.out());
+    assertEquals("lab it-lab stopped\n", down.out());
+    assertEquals("", down.err());
     assertFalse(Files.exists(tmp.resolve("home/labs/it-lab/port")));
     Result after = podnet(null, "exec", "a", "--", "ip", "route");
     assertEquals(1, after.code());
     assertEquals("podnet: no lab is running (start one with: podnet up LAB)\n", after.err());
+  }
+
+  /**
+   * `up -d` then `down` at once, again and again, as a person (or a script) does: `down` says the lab
+   * stopped, exactly when it has (its port file is gone), and never "Connection reset" (the lab
+   * used to end its actor system, aborting the connection, before its answer was on the wire).
+   */
+  @Test
+  void downRightAfterUpStopsTheLabEveryTime() throws Exception {
+    Path lab = tmp.resolve("lab.yaml");
+    Files.writeString(lab, LAB);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+    int rounds = 0;
+    while (rounds < 8 && System.nanoTime() < deadline) {
+      Result up = podnet(null, "up", lab.toString(), "-d");
+      assertEquals(0, up.code(), up.err());
+      Result down = podnet(null, "down");
+      assertEquals(new Result(0, "lab it-lab stopped\n", ""), down, "round " + rounds);
+      assertFalse(Files.exists(tmp.resolve("home/labs/it-lab/port")));
+      rounds++;
+    }
+    assertTrue(rounds >= 3, "only " + rounds + " rounds in 150 s");
+
+    Result none = podnet(null, "down");
+    assertEquals(new Result(1, "", "podnet: no lab is running\n"), none);
+    Result named = podnet(null, "down", "it-lab");
+    assertEquals(new Result(1, "", "podnet: lab it-lab is not running\n"), named);
+  }
+
+  @Test
+  void downOfALabThatDiedSaysItIsNotRunning() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("home/labs/it-lab"));
+    int closedPort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
+    }
+    Files.writeString(dir.resolve("port"), closedPort + "\n");
+    Files.writeString(dir.resolve("token"), "0123\n");
+    Result down = podnet(null, "down");
+    assertEquals(new Result(1, "", "podnet: lab it-lab is not running (it ended without `podnet down`; its stale "
+        + "port file is removed)\n"), down);
+    assertFalse(Files.exists(dir.resolve("port")));
   }
 }

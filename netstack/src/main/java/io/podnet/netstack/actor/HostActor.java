@@ -52,6 +52,9 @@ public final class HostActor extends AbstractBehavior<Object> {
   /** A message for the extension, wrapped by one of its adapters. */
   private record ExtensionMessage(Object message) implements Command {}
 
+  /** An extension's death-watch notice: delivered by this actor to itself, never sent anywhere. */
+  private record Watched(Object message) implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+
   private enum Tick implements Command { INSTANCE }
 
   private record Running(Tool tool, ToolContext ctx) {}
@@ -111,6 +114,7 @@ public final class HostActor extends AbstractBehavior<Object> {
     SplittableRandom random = new SplittableRandom(config.seed());
     this.core = new HostCore(stack, timers, random.split(), this::transmit);
     core.setForwarding(config.forwarding());
+    core.setRealtimeOrigin(clock.realtimeOriginMicros());
     this.tcp = new TcpLayer(timers, random.split(), core.ipSender(), core::routeMtu, TcpLayer.Params.LINUX);
     core.register(IpProtocol.TCP, tcp);
     this.inbox = ctx.getSelf().narrow();
@@ -179,6 +183,16 @@ public final class HostActor extends AbstractBehavior<Object> {
     }
 
     @Override
+    public void watchWith(ActorRef<?> ref, Object message) {
+      getContext().watchWith(ref, new Watched(message));
+    }
+
+    @Override
+    public void unwatch(ActorRef<?> ref) {
+      getContext().unwatch(ref);
+    }
+
+    @Override
     public void addTool(String name, ToolFactory factory) {
       tools.put(name, factory);
     }
@@ -214,11 +228,12 @@ public final class HostActor extends AbstractBehavior<Object> {
         .onMessage(LinkAttached.class, this::onLinkAttached)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(ExtensionMessage.class, m -> step(() -> extension.onMessage(m.message())))
+        .onMessage(Watched.class, m -> step(() -> extension.onMessage(m.message())))
         .onSignal(org.apache.pekko.actor.typed.PostStop.class, s -> {
           if (extension != null) {
             extension.stop();
           }
-          return this;
+          return Behaviors.same();
         })
         .build();
   }
@@ -228,7 +243,7 @@ public final class HostActor extends AbstractBehavior<Object> {
     core.advanceTo(clock.nowMicros());
     r.run();
     reschedule();
-    return this;
+    return Behaviors.same();
   }
 
   private void reschedule() {
@@ -251,10 +266,7 @@ public final class HostActor extends AbstractBehavior<Object> {
   }
 
   private Behavior<Object> onFrame(Frame f) {
-    return step(() -> {
-      // toByteArray is a fresh copy nobody else holds: the core takes it over without copying again.
-      core.receiveOwned(f.getDstInterface(), f.getData().toByteArray());
-    });
+    return step(() -> core.receiveShared(f.getDstInterface(), FrameBytes.of(f.getData())));
   }
 
   private void transmit(String dev, byte[] frame) {
@@ -279,18 +291,18 @@ public final class HostActor extends AbstractBehavior<Object> {
 
   private Behavior<Object> onLinkAttached(LinkAttached a) {
     if (!attachedTo.containsKey(a.dev())) {
-      return this; // detached meanwhile
+      return Behaviors.same(); // detached meanwhile
     }
     if (a.attached() == null) {
       getContext().getLog().warn("{}: segment of {} did not answer the attach", config.name(), a.dev());
-      return this;
+      return Behaviors.same();
     }
     uplinks.put(a.dev(), a.attached().inbox());
     List<Frame> held = unattached.remove(a.dev());
     if (held != null) {
       held.forEach(a.attached().inbox()::tell);
     }
-    return this;
+    return Behaviors.same();
   }
 
   private Behavior<Object> onRunTool(RunTool r) {

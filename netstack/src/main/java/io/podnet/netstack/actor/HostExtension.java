@@ -56,6 +56,16 @@ public interface HostExtension {
 
     void stop(ActorRef<?> child);
 
+    /**
+     * Watches {@code ref} (any actor, in this JVM or another): when it stops, {@code message}
+     * reaches {@link HostExtension#onMessage} on the host's thread. A ref is watched once: watching
+     * it again with another message is an error, as in Pekko.
+     */
+    void watchWith(ActorRef<?> ref, Object message);
+
+    /** Stops watching {@code ref}; a notice already on its way is not delivered. */
+    void unwatch(ActorRef<?> ref);
+
     /** Adds (or replaces) a tool people can run on this host. */
     void addTool(String name, ToolFactory factory);
 

@@ -16,6 +16,7 @@ public final class LabClock implements Extension {
   private final Method manual;
   private final Object scheduler;
   private final long origin;
+  private final long realtimeOrigin;
 
   private LabClock(ActorSystem<?> system) {
     this.scheduler = Adapter.toClassic(system).scheduler();
@@ -28,7 +29,22 @@ public final class LabClock implements Extension {
     }
     this.manual = m;
     this.origin = manual == null ? System.nanoTime() : 0;
+    com.typesafe.config.Config c = system.settings().config();
+    if (c.hasPath(REALTIME_ORIGIN)) {
+      this.realtimeOrigin = c.getLong(REALTIME_ORIGIN) * 1000L;
+    } else {
+      // A real lab's CLOCK_REALTIME starts at the wall clock; a test's at the Unix epoch, so that
+      // what it prints is the same on every run.
+      this.realtimeOrigin = manual == null ? System.currentTimeMillis() * 1000L : 0;
+    }
   }
+
+  /**
+   * The wall-clock time (epoch milliseconds) at the lab's epoch, when a lab sets it (so that the
+   * API server, Hubble and the hosts agree on one); otherwise the wall clock when the clock was
+   * first used, or the Unix epoch under ManualTime.
+   */
+  public static final String REALTIME_ORIGIN = "podnet.clock.realtime-origin-ms";
 
   public static LabClock get(ActorSystem<?> system) {
     return Id.INSTANCE.apply(system);
@@ -44,6 +60,16 @@ public final class LabClock implements Extension {
       }
     }
     return (System.nanoTime() - origin) / 1000L;
+  }
+
+  /** The hosts' CLOCK_REALTIME at the lab's epoch, in microseconds since the Unix epoch. */
+  public long realtimeOriginMicros() {
+    return realtimeOrigin;
+  }
+
+  /** The hosts' CLOCK_REALTIME now: the origin plus lab time (microseconds since the Unix epoch). */
+  public long realtimeMicros() {
+    return realtimeOrigin + nowMicros();
   }
 
   /** True when time is driven by a test (ManualTime). */

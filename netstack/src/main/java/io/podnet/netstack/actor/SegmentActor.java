@@ -115,7 +115,7 @@ public final class SegmentActor extends AbstractBehavior<Object> {
     }
     getContext().watchWith(a.port(), new PortStopped(a.port()));
     a.replyTo().tell(new Attached(name, inbox));
-    return this;
+    return Behaviors.same();
   }
 
   private Behavior<Object> onDetach(Detach d) {
@@ -124,7 +124,7 @@ public final class SegmentActor extends AbstractBehavior<Object> {
       fdb.forgetPort(idx);
       ports.set(idx, null);
     }
-    return this;
+    return Behaviors.same();
   }
 
   private Behavior<Object> onPortStopped(PortStopped s) {
@@ -136,7 +136,7 @@ public final class SegmentActor extends AbstractBehavior<Object> {
         ports.set(i, null);
       }
     }
-    return this;
+    return Behaviors.same();
   }
 
   private Behavior<Object> onFrame(Frame f) {
@@ -144,12 +144,12 @@ public final class SegmentActor extends AbstractBehavior<Object> {
     Integer ingress = byKey.get(new PortKey(f.getSrcHost(), f.getSrcInterface()));
     if (ingress == null) {
       drop("frame from an unattached port");
-      return this;
+      return Behaviors.same();
     }
     ByteString data = f.getData();
     if (data.size() < EthernetHeader.LENGTH) {
       drop("runt frame");
-      return this;
+      return Behaviors.same();
     }
     // The switch reads the two addresses in place; only the NAT gateway needs the bytes as an array.
     MacAddress dst = macAt(data, EthernetHeader.DST_OFFSET);
@@ -168,7 +168,7 @@ public final class SegmentActor extends AbstractBehavior<Object> {
       unicast++;
       deliver(out, f, null);
     }
-    return this;
+    return Behaviors.same();
   }
 
   /** The 6-byte MAC address at {@code off} of a frame of at least {@code off + 6} bytes. */
@@ -226,6 +226,6 @@ public final class SegmentActor extends AbstractBehavior<Object> {
       }
     }
     g.replyTo().tell(new Stats(name, frames, unicast, flooded, filtered, all, names));
-    return this;
+    return Behaviors.same();
   }
 }

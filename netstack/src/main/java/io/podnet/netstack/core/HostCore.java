@@ -127,10 +127,12 @@ public final class HostCore {
   private final Map<String, Long> drops = new TreeMap<>();
   private final List<TapEntry> taps = new ArrayList<>();
   private final Map<Integer, IpProtocolHandler> handlers = new HashMap<>();
-  final List<PingSocket> pingSockets = new ArrayList<>();
+  // Walked for every packet while a socket's owner may open or close sockets: copy-on-write lists
+  // give each walk a snapshot, and copy only when sockets come and go.
+  final List<PingSocket> pingSockets = new java.util.concurrent.CopyOnWriteArrayList<>();
   private int pingRover;
-  final List<PacketSocket> packetSockets = new ArrayList<>();
-  final List<UdpSocket> udpSockets = new ArrayList<>();
+  final List<PacketSocket> packetSockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+  final List<UdpSocket> udpSockets = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final ArrayDeque<byte[]> backlog = new ArrayDeque<>();
   private boolean draining;
   private final Map<IdKey, Integer> ipIds = new HashMap<>();
@@ -345,6 +347,21 @@ public final class HostCore {
 
   // ================================================================= receive (L2)
 
+  private long realtimeOrigin;
+
+  /**
+   * Sets the host's CLOCK_REALTIME at lab time 0 (microseconds since the Unix epoch): what tools
+   * print as the time of day (tcpdump, HTTP dates, logs). 0 by default: lab time is the epoch.
+   */
+  public void setRealtimeOrigin(long micros) {
+    this.realtimeOrigin = micros;
+  }
+
+  /** CLOCK_REALTIME at lab time {@code labMicros}, in microseconds since the Unix epoch. */
+  public long realtimeMicros(long labMicros) {
+    return realtimeOrigin + labMicros;
+  }
+
   /** A frame arrives on {@code dev}: {@code frame[off, off+len)}, copied before use. */
   public void receive(String dev, byte[] frame, int off, int len) {
     guarded(() -> receive0(dev, frame, off, len));
@@ -362,6 +379,16 @@ public final class HostCore {
   public void receiveOwned(String dev, byte[] frame) {
     guarded(() -> receiveFrame(dev, frame, null, 0));
     finish();
+  }
+
+  /**
+   * A frame arrives on {@code dev}: all of {@code frame}, an array others may hold too (the sender,
+   * the other ports of a flooded frame, a capture). Not copied: the core never writes to a frame it
+   * received (every rewrite, from the TTL of a forwarded packet to a service translation, is made
+   * on a copy), and it may keep the array (captures, reassembly) as long as it likes.
+   */
+  public void receiveShared(String dev, byte[] frame) {
+    receiveOwned(dev, frame);
   }
 
   /** A frame received on {@code dev} (owned by the callee): taps, the ingress program, the stack. */
@@ -410,7 +437,7 @@ public final class HostCore {
       return;
     }
     long now = timers.nowMicros();
-    for (PacketSocket s : List.copyOf(packetSockets)) {
+    for (PacketSocket s : packetSockets) {
       s.offer(l, eth.etherType(), f, type, now);
     }
     int hl = eth.length();
@@ -1117,7 +1144,7 @@ public final class HostCore {
       }
       case IcmpMessage.ECHO_REPLY -> {
         boolean taken = false;
-        for (PingSocket s : List.copyOf(pingSockets)) {
+        for (PingSocket s : pingSockets) {
           taken |= s.offerReply(h, m, now);
         }
         if (!taken) {
@@ -1142,7 +1169,7 @@ public final class HostCore {
         if (body.length >= qo + 8 && (body[qo] & 0xff) == IcmpMessage.ECHO_REQUEST) {
           int id = Bytes.u16(body, qo + 4);
           int seq = Bytes.u16(body, qo + 6);
-          for (PingSocket s : List.copyOf(pingSockets)) {
+          for (PingSocket s : pingSockets) {
             s.offerError(h.source(), q, id, seq, m, now);
           }
         }
@@ -1151,7 +1178,7 @@ public final class HostCore {
         if (body.length >= qo + 4) {
           int sport = Bytes.u16(body, qo);
           int dport = Bytes.u16(body, qo + 2);
-          for (UdpSocket s : List.copyOf(udpSockets)) {
+          for (UdpSocket s : udpSockets) {
             s.offerError(q, sport, dport, m);
           }
         }
@@ -1179,7 +1206,7 @@ public final class HostCore {
     long now = timers.nowMicros();
     if (bcast) {
       boolean any = false;
-      for (UdpSocket s : List.copyOf(udpSockets)) {
+      for (UdpSocket s : udpSockets) {
         if (s.matches(h.destination(), u.destinationPort(), true, h.source(), u.sourcePort())) {
           s.offer(h, u, data, in.name(), now);
           any = true;

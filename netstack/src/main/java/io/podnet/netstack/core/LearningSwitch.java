@@ -17,10 +17,19 @@ public final class LearningSwitch {
   public static final int FILTER = -2;
   public static final long DEFAULT_AGEING_MICROS = 300_000_000L;
 
-  private record Learned(int port, long seenMicros) {}
+  /** An fdb entry, refreshed in place by every frame from its MAC (no allocation per frame). */
+  private static final class Learned {
+    int port;
+    long seenMicros;
+
+    Learned(int port, long seenMicros) {
+      this.port = port;
+      this.seenMicros = seenMicros;
+    }
+  }
 
   private final long ageingMicros;
-  private final Map<Long, Learned> fdb = new HashMap<>();
+  private final Map<MacAddress, Learned> fdb = new HashMap<>();
 
   public LearningSwitch(long ageingMicros) {
     this.ageingMicros = ageingMicros;
@@ -32,30 +41,36 @@ public final class LearningSwitch {
    */
   public int forward(MacAddress src, MacAddress dst, int ingress, long nowMicros) {
     if (!src.isMulticast()) {
-      fdb.put(src.value(), new Learned(ingress, nowMicros));
+      Learned s = fdb.get(src);
+      if (s == null) {
+        fdb.put(src, new Learned(ingress, nowMicros));
+      } else {
+        s.port = ingress;
+        s.seenMicros = nowMicros;
+      }
     }
     if (dst.isMulticast()) {
       return FLOOD;
     }
-    Learned l = fdb.get(dst.value());
-    if (l == null || nowMicros - l.seenMicros() > ageingMicros) {
+    Learned l = fdb.get(dst);
+    if (l == null || nowMicros - l.seenMicros > ageingMicros) {
       if (l != null) {
-        fdb.remove(dst.value());
+        fdb.remove(dst);
       }
       return FLOOD;
     }
-    return l.port() == ingress ? FILTER : l.port();
+    return l.port == ingress ? FILTER : l.port;
   }
 
   /** Forgets everything learned on a port (it went away). */
   public void forgetPort(int port) {
-    fdb.values().removeIf(l -> l.port() == port);
+    fdb.values().removeIf(l -> l.port == port);
   }
 
   /** Where {@code mac} was last seen, if not aged out; -1 if unknown. */
   public int portOf(MacAddress mac, long nowMicros) {
-    Learned l = fdb.get(mac.value());
-    return l == null || nowMicros - l.seenMicros() > ageingMicros ? -1 : l.port();
+    Learned l = fdb.get(mac);
+    return l == null || nowMicros - l.seenMicros > ageingMicros ? -1 : l.port;
   }
 
   public int size() {

@@ -25,6 +25,8 @@ public final class RouteTable {
   private final HashMap<Ipv4Prefix, List<Route>> exact = new HashMap<>();
   /** How many leaves each prefix length (0..32) has: longest-prefix lookups skip absent lengths. */
   private final int[] leavesOfLength = new int[33];
+  /** Bumped by every change: lookups cached above this table are valid while it stays the same. */
+  private long version;
 
   public RouteTable(int id) {
     this.id = id;
@@ -43,6 +45,11 @@ public final class RouteTable {
       case 0 -> "unspec";
       default -> Integer.toString(table);
     };
+  }
+
+  /** Changes with every insert, replace or removal (never goes back to an earlier value). */
+  public long version() {
+    return version;
   }
 
   /** The routes for exactly this prefix, in alias order (never null, unmodifiable). */
@@ -76,6 +83,7 @@ public final class RouteTable {
 
   /** Inserts before the first alias whose metric is {@code >=} (prepend) or {@code >} (append). */
   public void insert(Route r, boolean append) {
+    version++;
     List<Route> l = leaves.computeIfAbsent(r.dst(), k -> {
       leavesOfLength[k.length()]++;
       List<Route> fresh = new ArrayList<>();
@@ -90,11 +98,13 @@ public final class RouteTable {
   }
 
   public void replace(Route old, Route r) {
+    version++;
     List<Route> l = leaves.get(old.dst());
     l.set(l.indexOf(old), r);
   }
 
   public void remove(Route r) {
+    version++;
     List<Route> l = leaves.get(r.dst());
     if (l != null && l.remove(r) && l.isEmpty()) {
       leaves.remove(r.dst());
@@ -105,6 +115,7 @@ public final class RouteTable {
 
   /** Removes every route matching; returns how many. */
   public int removeIf(Predicate<Route> p) {
+    version++;
     int n = 0;
     var it = leaves.entrySet().iterator();
     while (it.hasNext()) {

@@ -20,7 +20,7 @@ import java.util.List;
 /**
  * tcpdump 4.99 (libpcap 1.10) capturing live on an emulated host: {@code -i IF|any} (default: the
  * first up, non-loopback interface, as pcap_lookupdev picks), a tap on the host's core, the
- * filter expression matched on each frame, one line per packet on stdout with the lab time, or
+ * filter expression matched on each frame, one line per packet on stdout with the host's time of day (CLOCK_REALTIME), or
  * {@code -w FILE} (pcap, relative to the shell's directory; {@code -i any} writes LINUX_SLL2 with
  * the host's interface indexes). {@code -c N} stops after N packets; INT/TERM stop it with an
  * extra newline on stdout (when printing) and the statistics on stderr; exit code 0. Like
@@ -142,10 +142,12 @@ public final class TcpdumpTool implements Tool {
     ctx.after(1_000_000L, this::gotTick);
   }
 
-  private void onFrame(String dev, HostCore.Direction dir, PacketType type, long micros, byte[] frame) {
+  private void onFrame(String dev, HostCore.Direction dir, PacketType type, long labMicros, byte[] frame) {
     if (done) {
       return;
     }
+    // Captures are stamped with the host's CLOCK_REALTIME, as the kernel stamps them.
+    long micros = ctx.realtimeOf(labMicros);
     Link l = ctx.core().stack().links().byName(dev).orElse(null);
     if (dir == HostCore.Direction.OUT && l != null && l.isLoopback()) {
       return; // libpcap drops PACKET_OUTGOING on lo: each loopback packet is seen once

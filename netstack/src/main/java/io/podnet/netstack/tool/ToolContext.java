@@ -74,6 +74,16 @@ public final class ToolContext {
     return core.timers().nowMicros();
   }
 
+  /** The host's CLOCK_REALTIME now, in microseconds since the Unix epoch (for what tools print as a date). */
+  public long realtimeMicros() {
+    return core.realtimeMicros(nowMicros());
+  }
+
+  /** The host's CLOCK_REALTIME at lab time {@code labMicros}. */
+  public long realtimeOf(long labMicros) {
+    return core.realtimeMicros(labMicros);
+  }
+
   public void out(String text) {
     if (!exited && !text.isEmpty()) {
       sink.out(text);

@@ -34,7 +34,7 @@ import java.util.TreeMap;
  * close} and HTTP/1.0 honoured, the response headers in Go's order (the handler's sorted, then
  * {@code Date}, {@code Content-Length} for bodies up to 2048 bytes, else chunked, the sniffed
  * {@code Content-Type}), Go's 400/505 replies to malformed requests, ServeMux's 301 for unclean
- * paths. {@code Date} counts the lab clock from the Unix epoch. No idle timeout (ListenAndServe
+ * paths. {@code Date} is the host's CLOCK_REALTIME. No idle timeout (ListenAndServe
  * sets none). The process has no signal handler, as a Go program: INT and TERM kill it (130/143).
  * Not emulated: TLS ({@code -cert}/{@code -key} refuse to start), WebSocket upgrades,
  * {@code ?env=true} (the process has no environment), {@code /data?attachment=true}'s range support.
@@ -80,7 +80,7 @@ public final class WhoamiTool implements Tool {
       ctx.exit(1);
       return;
     }
-    ctx.err(HttpWire.logDate(ctx.nowMicros()) + " Starting up on port " + port + "\n");
+    ctx.err(HttpWire.logDate(ctx.realtimeMicros()) + " Starting up on port " + port + "\n");
     int p;
     if (port.matches("\\d{1,5}")) {
       p = Integer.parseInt(port);
@@ -114,7 +114,7 @@ public final class WhoamiTool implements Tool {
   }
 
   private void fatal(String msg) {
-    ctx.err(HttpWire.logDate(ctx.nowMicros()) + " " + msg + "\n");
+    ctx.err(HttpWire.logDate(ctx.realtimeMicros()) + " " + msg + "\n");
     ctx.exit(1);
   }
 
@@ -489,7 +489,7 @@ public final class WhoamiTool implements Tool {
         }
         case "/data" -> data(r, w);
         case "/echo" -> {
-          ctx.err(HttpWire.logDate(ctx.nowMicros())
+          ctx.err(HttpWire.logDate(ctx.realtimeMicros())
               + " websocket: the client is not using the websocket protocol: 'upgrade' token not found in 'connection' header\n");
           w.set("Sec-Websocket-Version", "13");
           httpError(w, "Bad Request", 400);
@@ -515,15 +515,15 @@ public final class WhoamiTool implements Tool {
         return;
       }
       if (w.panic) {
-        ctx.err(HttpWire.logDate(ctx.nowMicros()) + " http: panic serving " + r.remoteAddr()
+        ctx.err(HttpWire.logDate(ctx.realtimeMicros()) + " http: panic serving " + r.remoteAddr()
             + ": invalid WriteHeader code " + w.code + "\n");
         close();
         return;
       }
       if (verbose) {
-        ctx.err(HttpWire.logDate(ctx.nowMicros()) + " " + r.remoteAddr() + " - - ["
+        ctx.err(HttpWire.logDate(ctx.realtimeMicros()) + " " + r.remoteAddr() + " - - ["
             + java.time.format.DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", java.util.Locale.ROOT).format(
-                java.time.Instant.EPOCH.plusNanos(ctx.nowMicros() * 1000).atOffset(java.time.ZoneOffset.UTC))
+                java.time.Instant.EPOCH.plusNanos(ctx.realtimeMicros() * 1000).atOffset(java.time.ZoneOffset.UTC))
             + "] \"" + r.method() + " " + r.path() + " HTTP/1." + r.protoMinor() + "\" - -\n");
       }
       int code = w.code;
@@ -565,7 +565,7 @@ public final class WhoamiTool implements Tool {
       }
       StringBuilder h = new StringBuilder("HTTP/1." + (r.protoMinor() >= 1 ? 1 : 0) + " " + statusLine(code) + "\r\n");
       w.header.forEach((k, vs) -> vs.forEach(v -> h.append(k).append(": ").append(v).append("\r\n")));
-      h.append("Date: ").append(HttpWire.httpDate(ctx.nowMicros())).append("\r\n");
+      h.append("Date: ").append(HttpWire.httpDate(ctx.realtimeMicros())).append("\r\n");
       if (contentLength != null) {
         h.append("Content-Length: ").append(contentLength).append("\r\n");
       }

@@ -312,6 +312,28 @@ class HostCoreTest {
   }
 
   @Test
+  void receivedFramesAreNeverWrittenSoOneArrayServesEveryReceiver() {
+    // Host actors in one JVM hand every receiver the sender's array: a flooded ARP request reaches
+    // every port, the router forwards (TTL, MACs), fragments and reassembles, the far host answers.
+    // Not one of those arrays may change after it was sent.
+    routed();
+    net.shared = true;
+    PingSocket ping = net.host("A").openPing(42);
+    ping.send(a("192.168.20.100"), 1, data(56));
+    ping.send(a("192.168.20.100"), 2, data(3000));
+    net.deliverAll();
+    for (int seq = 1; seq <= 2; seq++) {
+      PingSocket.EchoReply r = assertInstanceOf(PingSocket.EchoReply.class, ping.poll());
+      assertEquals(63, r.ttl());
+      assertEquals(seq, r.sequence());
+    }
+    assertTrue(net.wire.size() > 8, net.wire.size() + " frames");
+    for (TestNet.Sent s : net.wire) {
+      assertArrayEquals(s.asSent(), s.frame(), s.host() + " " + s.dev() + " " + describe(s.frame()));
+    }
+  }
+
+  @Test
   void routerForwardsWithTtlMinusOne() {
     routed();
     List<String> rTap = record(net.host("R"), HostCore.ANY);

@@ -38,6 +38,8 @@ final class TestNet {
   int seed = 1;
   /** Deliver with {@link HostCore#receiveOwned} (a fresh copy per receiver) instead of {@code receive}. */
   boolean owned;
+  /** Deliver with {@link HostCore#receiveShared}: the sender's very array to every receiver, as host actors in one JVM do. */
+  boolean shared;
 
   HostCore host(String name) {
     return hosts.computeIfAbsent(name, n -> {
@@ -117,7 +119,9 @@ final class TestNet {
       }
       for (Port p : segments.get(seg)) {
         if (!p.equals(new Port(s.host(), s.dev()))) {
-          if (owned) {
+          if (shared) {
+            hosts.get(p.host()).receiveShared(p.dev(), s.frame());
+          } else if (owned) {
             hosts.get(p.host()).receiveOwned(p.dev(), s.frame().clone());
           } else {
             hosts.get(p.host()).receive(p.dev(), s.frame(), 0, s.frame().length);

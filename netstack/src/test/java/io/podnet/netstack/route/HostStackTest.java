@@ -69,6 +69,39 @@ class HostStackTest {
   }
 
   @Test
+  void lookupsFollowEveryChangeOfTheTables() throws NetlinkException {
+    // Lookups are memoised between changes: every add, replace, del and address change must show
+    // in the very next lookup, for the same destination and for its neighbours in the cache.
+    HostStack w0 = Lab.k8sW0();
+    ok(w0, "route del default");
+    for (int i = 0; i < 3; i++) {
+      NetlinkException e = assertThrows(NetlinkException.class, () -> w0.fibLookup(a("9.9.9.9"), 0, Scope.GLOBAL));
+      assertEquals(Errno.ENETUNREACH, e.errno());
+    }
+    ok(w0, "route add 9.9.0.0/16 via 10.0.2.2");
+    assertEquals(a("10.0.2.2"), w0.fibLookup(a("9.9.9.9"), 0, Scope.GLOBAL).route().gateway());
+    ok(w0, "route replace 9.9.0.0/16 via 192.168.20.200");
+    assertEquals(a("192.168.20.200"), w0.fibLookup(a("9.9.9.9"), 0, Scope.GLOBAL).route().gateway());
+    ok(w0, "route add blackhole 9.9.9.0/24");
+    NetlinkException e = assertThrows(NetlinkException.class, () -> w0.fibLookup(a("9.9.9.9"), 0, Scope.GLOBAL));
+    assertEquals(Errno.EINVAL, e.errno());
+    ok(w0, "route del blackhole 9.9.9.0/24");
+    assertEquals(a("192.168.20.200"), w0.fibLookup(a("9.9.9.9"), 0, Scope.GLOBAL).route().gateway());
+    // a thousand other destinations in between (they evict and refill the memo) change nothing
+    for (int i = 0; i < 1000; i++) {
+      w0.fibLookup(a("9.9." + (i % 250) + "." + (i / 250 + 1)), 0, Scope.GLOBAL);
+    }
+    assertEquals("9.9.0.0/16", w0.fibLookup(a("9.9.9.9"), 0, Scope.GLOBAL).route().dst().toString());
+    assertFalse(w0.isLocalAddress(a("192.168.20.77")));
+    w0.addAddress("eth1", io.podnet.netstack.link.IfAddress.of(Ipv4Prefix.parse("192.168.20.77/24"), "eth1"));
+    assertTrue(w0.isLocalAddress(a("192.168.20.77")));
+    assertEquals(RouteType.LOCAL, w0.fibLookup(a("192.168.20.77"), 0, Scope.GLOBAL).route().type());
+    w0.deleteAddress("eth1", a("192.168.20.77"), 24);
+    assertFalse(w0.isLocalAddress(a("192.168.20.77")));
+    assertEquals(RouteType.UNICAST, w0.fibLookup(a("192.168.20.77"), 0, Scope.GLOBAL).route().type());
+  }
+
+  @Test
   void replaceSwapsTheRouteWithTheSameMetric() {
     HostStack w0 = Lab.k8sW0();
     ok(w0, "route replace 10.10.0.0/16 via 10.0.2.2");

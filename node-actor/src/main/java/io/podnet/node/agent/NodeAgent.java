@@ -100,11 +100,16 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   private boolean routerIpPublished;
   private NodeDatapath nodeDatapath;
   private CiliumDatapath datapath;
+  /** This node's Hubble observer buffer: the flows stay here until someone asks (lab time). */
   private final FlowRing ring = new FlowRing(FlowRing.DEFAULT_CAPACITY);
-  /** Every node's flows, as Hubble Relay serves them (this node's own when there is no relay). */
-  private final FlowRing clusterRing = new FlowRing(FlowRing.DEFAULT_CAPACITY);
-  private final List<io.podnet.node.cilium.hubble.Flow> unpublished = new ArrayList<>();
   private ActorRef<HubbleRelay.Command> relay;
+  /** GetFlows requests following this node's flows (remote ones and local tools alike). */
+  private final List<Follower> followers = new ArrayList<>();
+  private Runnable unfollowRing;
+  private boolean flushScheduled;
+  /** hubble observe sessions of this host's tools that go through the relay, by session actor. */
+  private final Map<ActorRef<Hubble.Flows>, ObserveSink> sessions = new HashMap<>();
+  private long observeSessions;
   private Map<String, String> latestConfigData = Map.of();
   private Map<String, String> configAnnotations = Map.of();
   private final Map<String, Struct> ciliumNodes = new TreeMap<>();
@@ -176,8 +181,16 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
         settings.wallClockAtStart()), "kubelet");
     c.setResolver(this::resolveFromNode);
     NodeTools.standard(this).forEach(c::addTool);
-    ring.follow(this::publish);
     c.system().receptionist().tell(Receptionist.subscribe(HubbleRelay.KEY, c.adapter(Receptionist.Listing.class)));
+    // The observer: a child that hands GetFlows to the agent's thread (a child, not an adapter, so
+    // that the Receptionist and the relay can watch it).
+    ActorRef<Hubble.Observe> toAgent = c.adapter(Hubble.Observe.class);
+    ActorRef<Hubble.Observe> observer = c.spawn(Behaviors.receive(Hubble.Observe.class)
+        .onAnyMessage(o -> {
+          toAgent.tell(o);
+          return Behaviors.same();
+        }).build(), "hubble-observer");
+    c.system().receptionist().tell(Receptionist.register(Hubble.OBSERVER, observer));
     call(KubeClient.Request.create(KubeResource.CILIUM_NODES, Json.parse("{\"apiVersion\":\"cilium.io/v2\","
         + "\"kind\":\"CiliumNode\",\"metadata\":{\"name\":" + Json.q(settings.nodeName()) + ",\"labels\":"
         + Json.object(new TreeMap<>(settings.labels())) + "},\"spec\":{\"addresses\":[{\"ip\":"
@@ -225,17 +238,22 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   public void onMessage(Object message) {
     if (message instanceof Replied r) {
       r.then().accept(r.result());
-    } else if (message instanceof HubbleRelay.Batch b) {
-      b.flows().forEach(clusterRing::add);
+    } else if (message instanceof Hubble.Observe o) {
+      serveObserve(o);
+    } else if (message instanceof SessionFlows sf) {
+      ObserveSink sink = sessions.get(sf.session());
+      if (sink != null) {
+        sink.flows(sf.flows().flows(), sf.flows().backlog());
+      }
+    } else if (message instanceof FollowerGone g) {
+      followers.removeIf(f -> g.ref().equals(f.remote));
+      unfollowRingIfIdle();
     } else if (message instanceof Receptionist.Listing l) {
       var found = l.getServiceInstances(HubbleRelay.KEY);
       if (relay == null || !found.contains(relay)) {
-        // The first relay, or the one we had went away: follow the one there is now (none: flows
-        // stay on this node until one comes).
+        // The first relay, or the one we had went away: the one there is now (none: hubble
+        // observe shows this node's flows).
         relay = found.isEmpty() ? null : found.iterator().next();
-        if (relay != null) {
-          relay.tell(new HubbleRelay.Subscribe(ctx.adapter(HubbleRelay.Batch.class)));
-        }
       }
     } else if (message instanceof Tagged t) {
       onEvent(t.watch(), t.event());
@@ -1044,24 +1062,144 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
 
   // ============================================================ what the node's tools see
 
-  private void publish(io.podnet.node.cilium.hubble.Flow labTime) {
-    // Observers stamp flows with the node's clock: the lab's start in wall time plus lab time.
-    io.podnet.node.cilium.hubble.Flow f = labTime.shifted(settings.wallClockAtStart() * 1000);
-    if (relay == null) {
-      clusterRing.add(f);
+  // ============================================================ Hubble observer
+
+  /** A GetFlows following this node's flows: a remote requester (the relay) or a tool on this host. */
+  private static final class Follower {
+    final io.podnet.node.cilium.hubble.ObserveOptions opts;
+    final ActorRef<Hubble.Flows> remote;
+    final ObserveSink local;
+    final List<io.podnet.node.cilium.hubble.Flow> pending = new ArrayList<>();
+
+    Follower(io.podnet.node.cilium.hubble.ObserveOptions opts, ActorRef<Hubble.Flows> remote, ObserveSink local) {
+      this.opts = opts;
+      this.remote = remote;
+      this.local = local;
+    }
+
+    void send(List<io.podnet.node.cilium.hubble.Flow> flows, boolean backlog) {
+      if (remote != null) {
+        remote.tell(new Hubble.Flows(flows, backlog));
+      } else {
+        local.flows(flows, backlog);
+      }
+    }
+  }
+
+  private record FollowerGone(ActorRef<?> ref) implements NoSerializationVerificationNeeded {}
+
+  private record SessionFlows(ActorRef<Hubble.Flows> session, Hubble.Flows flows)
+      implements NoSerializationVerificationNeeded {}
+
+  /** Observers stamp flows with the node's clock: the lab's start in wall time plus lab time. */
+  private io.podnet.node.cilium.hubble.Flow wall(io.podnet.node.cilium.hubble.Flow labTime) {
+    return labTime.shifted(settings.wallClockAtStart() * 1000);
+  }
+
+  private List<io.podnet.node.cilium.hubble.Flow> backlog(io.podnet.node.cilium.hubble.ObserveOptions opts) {
+    return opts.select(ring.flows()).stream().map(this::wall).toList();
+  }
+
+  /** GetFlows from the relay (or anyone): the backlog now, then followed flows in 1 ms batches. */
+  private void serveObserve(Hubble.Observe o) {
+    io.podnet.node.cilium.hubble.ObserveOptions opts;
+    try {
+      opts = io.podnet.node.cilium.hubble.ObserveOptions.parse(o.filter());
+    } catch (io.podnet.node.cilium.hubble.ObserveOptions.UsageException e) {
+      o.replyTo().tell(new Hubble.Flows(List.of(), true));
       return;
     }
-    if (unpublished.isEmpty()) {
-      ctx.core().timers().after(1000, () -> {
-        if (relay != null) {
-          relay.tell(new HubbleRelay.Publish(settings.nodeName(), unpublished));
-        } else {
-          unpublished.forEach(clusterRing::add); // the relay went away meanwhile: keep them here
-        }
-        unpublished.clear();
-      });
+    o.replyTo().tell(new Hubble.Flows(backlog(opts), true));
+    if (o.follow() && followers.stream().noneMatch(f -> o.replyTo().equals(f.remote))) {
+      addFollower(new Follower(opts, o.replyTo(), null));
+      ctx.watchWith(o.replyTo(), new FollowerGone(o.replyTo()));
     }
-    unpublished.add(f);
+  }
+
+  private void addFollower(Follower f) {
+    followers.add(f);
+    if (unfollowRing == null) {
+      unfollowRing = ring.follow(this::onFlow);
+    }
+  }
+
+  private void unfollowRingIfIdle() {
+    if (followers.isEmpty() && unfollowRing != null) {
+      unfollowRing.run();
+      unfollowRing = null;
+    }
+  }
+
+  private void onFlow(io.podnet.node.cilium.hubble.Flow f) {
+    io.podnet.node.cilium.hubble.Flow stamped = null;
+    for (Follower fl : followers) {
+      if (fl.opts.matches(f)) {
+        fl.pending.add(stamped != null ? stamped : (stamped = wall(f)));
+        if (!flushScheduled) {
+          flushScheduled = true;
+          ctx.core().timers().after(1000, this::flushFollowers);
+        }
+      }
+    }
+  }
+
+  private void flushFollowers() {
+    flushScheduled = false;
+    for (Follower fl : List.copyOf(followers)) {
+      if (!fl.pending.isEmpty()) {
+        List<io.podnet.node.cilium.hubble.Flow> batch = List.copyOf(fl.pending);
+        fl.pending.clear();
+        fl.send(batch, false);
+      }
+    }
+  }
+
+  @Override
+  public Runnable observe(List<String> filter, boolean follow, boolean cluster, ObserveSink sink) {
+    if (cluster && relay != null) {
+      ActorRef<SessionFlows> toAgent = ctx.adapter(SessionFlows.class);
+      ActorRef<Hubble.Flows> session = ctx.spawn(Behaviors.setup(sc -> {
+        ActorRef<Hubble.Flows> me = sc.getSelf();
+        return Behaviors.receive(Hubble.Flows.class).onAnyMessage(f -> {
+          toAgent.tell(new SessionFlows(me, f));
+          return Behaviors.same();
+        }).build();
+      }), "hubble-observe-" + ++observeSessions);
+      sessions.put(session, sink);
+      relay.tell(new Hubble.Observe(filter, follow, session));
+      return () -> {
+        if (sessions.remove(session) != null) {
+          ctx.stop(session);
+        }
+      };
+    }
+    io.podnet.node.cilium.hubble.ObserveOptions opts;
+    try {
+      opts = io.podnet.node.cilium.hubble.ObserveOptions.parse(filter);
+    } catch (io.podnet.node.cilium.hubble.ObserveOptions.UsageException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    List<io.podnet.node.cilium.hubble.Flow> backlog = backlog(opts);
+    boolean[] cancelled = {false};
+    ctx.core().timers().after(0, () -> {
+      if (!cancelled[0]) {
+        sink.flows(backlog, true);
+      }
+    });
+    if (!follow) {
+      return () -> cancelled[0] = true;
+    }
+    Follower f = new Follower(opts, null, (flows, b) -> {
+      if (!cancelled[0]) {
+        sink.flows(flows, b);
+      }
+    });
+    addFollower(f);
+    return () -> {
+      cancelled[0] = true;
+      followers.remove(f);
+      unfollowRingIfIdle();
+    };
   }
 
   @Override
@@ -1082,11 +1220,6 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   @Override
   public HostScopeIpam ipam() {
     return ipam;
-  }
-
-  @Override
-  public FlowRing flows() {
-    return clusterRing;
   }
 
   /** Every node's running configuration: agents restart on the same ConfigMap, so this node's stands for all. */

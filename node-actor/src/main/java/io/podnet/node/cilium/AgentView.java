@@ -1,6 +1,6 @@
 package io.podnet.node.cilium;
 
-import io.podnet.node.cilium.hubble.FlowRing;
+import io.podnet.node.cilium.hubble.Flow;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -28,10 +28,19 @@ public interface AgentView {
   List<IpCacheEntry> ipcache();
 
   /**
-   * The flows {@code hubble observe} reads: where a Hubble Relay serves the host, every node's
-   * flows merged in time order; otherwise this node's.
+   * {@code hubble observe}'s GetFlows: the flows matching {@code filter} (observe's flags, as
+   * {@link io.podnet.node.cilium.hubble.ObserveOptions} parses them). With {@code cluster}, from
+   * Hubble Relay (every node's flows) where there is one, else from this node's observer only.
+   * {@code sink} gets, on the host's thread and never from inside this call, one call with the
+   * backlog ({@code backlog} true), then with {@code follow} every new matching flow, until the
+   * returned handle runs.
    */
-  FlowRing flows();
+  Runnable observe(List<String> filter, boolean follow, boolean cluster, ObserveSink sink);
+
+  /** Where {@link #observe} delivers flows. */
+  interface ObserveSink {
+    void flows(List<Flow> flows, boolean backlog);
+  }
 
   /**
    * Every node's running agent configuration, by node name, in the order {@code cilium features

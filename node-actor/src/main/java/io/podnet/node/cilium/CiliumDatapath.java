@@ -83,6 +83,8 @@ public final class CiliumDatapath {
   private boolean aggregate = true;
   private final Map<Ipv4Address, LocalEndpoint> local = new HashMap<>();
   private final Map<Ipv4Address, EndpointInfo> endpoints = new HashMap<>();
+  /** The endpoints' pod names ({@code namespace/name}) by IP, built once per endpoint, not per flow. */
+  private final Map<Ipv4Address, String> podNames = new HashMap<>();
   private List<IpCacheEntry> ipcache = List.of();
   private final Map<Tuple, ServiceTable.Frontend> frontends = new HashMap<>();
   private final Map<Tuple, Tuple> lbForward = new HashMap<>();
@@ -168,8 +170,10 @@ public final class CiliumDatapath {
   /** Every endpoint of the cluster (for names in flows). */
   public void setEndpoints(Collection<EndpointInfo> all) {
     endpoints.clear();
+    podNames.clear();
     for (EndpointInfo e : all) {
       endpoints.put(e.ip(), e);
+      podNames.put(e.ip(), e.podName());
     }
   }
 
@@ -177,6 +181,7 @@ public final class CiliumDatapath {
   public void addLocalEndpoint(LocalEndpoint ep) {
     local.put(ep.info().ip(), ep);
     endpoints.put(ep.info().ip(), ep.info());
+    podNames.put(ep.info().ip(), ep.info().podName());
     HostCore.Registration r = core.attach(ep.lxc(), DatapathProgram.Hook.INGRESS, p -> fromContainer(p, ep));
     attached.add(r);
     endpointHooks.put(ep.info().ip(), r);
@@ -237,8 +242,7 @@ public final class CiliumDatapath {
   }
 
   private String podOf(Ipv4Address a) {
-    EndpointInfo e = endpoints.get(a);
-    return e == null ? null : e.podName();
+    return podNames.get(a);
   }
 
   private MacAddress lxcMac(LocalEndpoint ep) {

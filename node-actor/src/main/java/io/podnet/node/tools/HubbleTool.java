@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * The Hubble CLI's {@code hubble observe [flows]} with {@link ObserveOptions}' flags, printed by
- * {@link CompactPrinter} in the host's zone. Without {@code -f} it prints the last N matching
+ * {@link CompactPrinter} in the host's zone, from Hubble Relay on a node host (every node's flows) or
+ * from the local agent in its container. Without {@code -f} it prints the last N matching
  * buffered flows and exits 0. With {@code -f} it prints the last N (none unless {@code --last})
  * and then every matching flow as the agent records it, until Ctrl-C: hubble observes under
  * {@code signal.NotifyContext(os.Interrupt)}, and a cancelled stream ends the command without
@@ -28,12 +29,19 @@ public final class HubbleTool implements Tool {
   private final List<String> args;
   private final AgentView agent;
   private final CompactPrinter printer;
+  private final boolean cluster;
 
-  public HubbleTool(ToolContext ctx, List<String> args, AgentView agent, ZoneId zone) {
+  /**
+   * @param cluster true on a node host, where hubble reaches Hubble Relay (port-forwarded, as in the
+   *     reference lab): every node's flows; false in the cilium-agent container, whose hubble talks
+   *     to the local agent's observer: this node's flows
+   */
+  public HubbleTool(ToolContext ctx, List<String> args, AgentView agent, ZoneId zone, boolean cluster) {
     this.ctx = ctx;
     this.args = args;
     this.agent = agent;
     this.printer = new CompactPrinter(zone);
+    this.cluster = cluster;
   }
 
   /** hubble's persistent (root) flags that take a value; they do not filter flows. */
@@ -83,17 +91,18 @@ public final class HubbleTool implements Tool {
       fail(e.getMessage());
       return;
     }
-    for (Flow f : opts.select(agent.flows().flows())) {
-      ctx.out(printer.line(f));
-    }
-    if (!opts.follow()) {
-      ctx.exit(0);
-      return;
-    }
-    Runnable stop = agent.flows().follow(f -> {
-      if (!ctx.exited() && opts.matches(f)) {
-        ctx.guarded(() -> ctx.out(printer.line(f)));
+    Runnable stop = agent.observe(rest, opts.follow(), cluster, (flows, backlog) -> {
+      if (ctx.exited()) {
+        return;
       }
+      ctx.guarded(() -> {
+        for (Flow f : flows) {
+          ctx.out(printer.line(f));
+        }
+        if (backlog && !opts.follow()) {
+          ctx.exit(0);
+        }
+      });
     });
     ctx.onExit(stop);
   }

@@ -23,16 +23,18 @@ public final class NodeTools {
     return Map.of(
         "cilium", (ctx, args) -> new CiliumCliTool(ctx, args, agent),
         "cilium-dbg", (ctx, args) -> new CiliumDbgTool(ctx, args, agent),
-        "hubble", (ctx, args) -> new HubbleTool(ctx, args, agent, zone),
+        "hubble", (ctx, args) -> new HubbleTool(ctx, args, agent, zone, true),
         "helm", (ctx, args) -> new HelmTool(ctx, args, agent, zone));
   }
 
   /**
    * The tools of the cilium-agent container ({@code kubectl exec ds/cilium -- cilium ...}): there
-   * {@code cilium} is the agent's client, the same program as {@code cilium-dbg}.
+   * {@code cilium} is the agent's client, the same program as {@code cilium-dbg}, and {@code hubble}
+   * talks to this node's observer only.
    */
   public static Map<String, ToolFactory> agentContainer(AgentView agent) {
     ToolFactory dbg = (ctx, args) -> new CiliumDbgTool(ctx, args, agent);
-    return Map.of("cilium", dbg, "cilium-dbg", dbg);
+    return Map.of("cilium", dbg, "cilium-dbg", dbg,
+        "hubble", (ctx, args) -> new HubbleTool(ctx, args, agent, ZoneOffset.UTC, false));
   }
 }

@@ -101,9 +101,28 @@ final class FakeAgent implements AgentView {
     return ipcache;
   }
 
+  /** Whether the last observe asked for the cluster's flows (the relay) or this node's. */
+  Boolean lastObserveCluster;
+
+  /** Serves observe from {@link #ring} at once (the real agent answers later, on its thread). */
   @Override
-  public FlowRing flows() {
-    return ring;
+  public Runnable observe(List<String> filter, boolean follow, boolean cluster, ObserveSink sink) {
+    lastObserveCluster = cluster;
+    io.podnet.node.cilium.hubble.ObserveOptions opts;
+    try {
+      opts = io.podnet.node.cilium.hubble.ObserveOptions.parse(filter);
+    } catch (io.podnet.node.cilium.hubble.ObserveOptions.UsageException e) {
+      throw new AssertionError("the tool passed a filter it had not checked", e);
+    }
+    sink.flows(opts.select(ring.flows()), true);
+    if (!follow) {
+      return () -> { };
+    }
+    return ring.follow(f -> {
+      if (opts.matches(f)) {
+        sink.flows(List.of(f), false);
+      }
+    });
   }
 
   @Override

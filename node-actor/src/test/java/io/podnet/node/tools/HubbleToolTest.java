@@ -69,6 +69,19 @@ class HubbleToolTest {
   }
 
   @Test
+  void theNodeHostsHubbleAsksTheRelayAndTheAgentContainersOnlyItsNode() {
+    agent.ring.add(udp(T));
+    Run host = run("hubble observe");
+    assertEquals(0, host.exit);
+    assertEquals(Boolean.TRUE, agent.lastObserveCluster);
+    Run container = new Run(NodeTools.agentContainer(agent), "hubble observe");
+    assertEquals(0, container.exit);
+    assertEquals(Boolean.FALSE, agent.lastObserveCluster);
+    assertEquals(host.out.toString(), container.out.toString());
+    assertTrue(host.out.toString().contains("to-stack FORWARDED (UDP)"), host.out.toString());
+  }
+
+  @Test
   void termKillsAFollowingObserve() {
     Run r = run("hubble observe --follow");
     r.signal("TERM");
