@@ -376,8 +376,17 @@ final class AgentLab implements AutoCloseable {
 
   /** Lab time passes in 1 ms steps, so that the hosts' timers fire in order. */
   void pass(Duration d) {
-    for (long ms = 0; ms < d.toMillis(); ms++) {
-      time.timePasses(Duration.ofMillis(1));
+    pass(d, Duration.ofMillis(1));
+  }
+
+  /**
+   * Lab time passes in steps of {@code step} (timers due within one step fire in one go). Each
+   * step costs 100 ms of real time (ManualTime lets the dispatchers settle first): long waits
+   * take coarse steps.
+   */
+  void pass(Duration d, Duration step) {
+    for (long ms = 0; ms < d.toMillis(); ms += step.toMillis()) {
+      time.timePasses(step);
     }
   }
 

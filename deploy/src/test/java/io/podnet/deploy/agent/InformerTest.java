@@ -85,13 +85,13 @@ class InformerTest {
     // (ERROR), and the agent watches again from the last resourceVersion it saw, 800 ms later.
     lab.crashApiServer();
     createService("meanwhile");
-    lab.pass(Duration.ofMillis(900));
+    lab.pass(Duration.ofMillis(900), Duration.ofMillis(100));
     createService("after");
     resolves("meanwhile");
     resolves("after");
     // And once more: the backoff grew to 1.6 s, and the watch still comes back.
     lab.crashApiServer();
-    lab.pass(Duration.ofMillis(1700));
+    lab.pass(Duration.ofMillis(1700), Duration.ofMillis(100));
     createService("again");
     resolves("again");
   }
@@ -124,7 +124,7 @@ class InformerTest {
     // The agent's watch from its last resourceVersion fails the same way: it lists, and the
     // Service it knew and the list lacks is deleted from its view.
     createService("new");
-    lab.pass(Duration.ofMillis(3000));
+    lab.pass(Duration.ofMillis(3000), Duration.ofMillis(100));
     unknown("doomed");
     resolves("kept");
     resolves("new");
@@ -143,7 +143,7 @@ class InformerTest {
         "tunnelProtocol=geneve", "ipam.mode=cluster-pool", "ipam.operator.clusterPoolIPv4PodCIDRList={172.20.0.0/16}",
         "ipam.operator.clusterPoolIPv4MaskSize=24")));
     lab.setConfig(tunnel);
-    lab.pass(Duration.ofMillis(900));
+    lab.pass(Duration.ofMillis(900), Duration.ofMillis(100));
     lab.await(() -> assertTrue(lab.run(node, "cilium-dbg", "status").out().contains("Network: Tunnel [geneve]")));
     // The operator's watches came back too: a node that joins now gets a podCIDR.
     lab.startNode("k8s-w2", "192.168.10.102");
@@ -164,11 +164,9 @@ class InformerTest {
     });
   }
 
-  /** Lab time passes in 100 ms steps. */
-  void passSeconds(double s) {
-    for (int i = 0; i < Math.round(s * 10); i++) {
-      lab.time.timePasses(Duration.ofMillis(100));
-    }
+  /** Lab time passes in 1 s steps (the GC's rounds are 10 s apart). */
+  void passSeconds(int s) {
+    lab.pass(Duration.ofSeconds(s), Duration.ofSeconds(1));
   }
 
   /** The io.cilium.heartbeat annotation ("" when there is none): its key has dots. */
@@ -212,7 +210,7 @@ class InformerTest {
     lab.await(() -> assertNull(lab.find(KubeResource.CILIUM_IDENTITIES, "", unused)));
 
     // The identity in use survives round after round, never marked.
-    for (int round = 0; round < 8; round++) {
+    for (int round = 0; round < 4; round++) {
       passSeconds(10);
       Struct k = lab.get(KubeResource.CILIUM_IDENTITIES, "", kept);
       assertEquals("", mark(k), () -> AgentLab.print(k));
@@ -252,7 +250,7 @@ class InformerTest {
     String unused = identityOf("default", "leaver");
     lab.deletePod("default", "leaver");
     lab.await(() -> assertNull(lab.find(KubeResource.CILIUM_ENDPOINTS, "default", "leaver")));
-    passSeconds(120);
+    passSeconds(60);
     Struct i = lab.get(KubeResource.CILIUM_IDENTITIES, "", unused);
     assertEquals("", mark(i), "no GC round ran");
   }
