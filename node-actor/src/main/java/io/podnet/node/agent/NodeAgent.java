@@ -649,10 +649,14 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     long rv = Long.parseLong(Json.str(o, "metadata.resourceVersion").isEmpty() ? "0"
         : Json.str(o, "metadata.resourceVersion"));
     TreeMap<Long, Integer> ids = identities.computeIfAbsent(key, k -> new TreeMap<>());
-    ids.values().remove(id);
     if (!deleted) {
-      ids.put(rv, id);
+      // Ranked by the resourceVersion it was first seen with (its creation, as a rule): a later
+      // change (the operator's GC mark) must not make an older identity lose to a younger one.
+      if (!ids.containsValue(id)) {
+        ids.put(rv, id);
+      }
     } else {
+      ids.values().remove(id);
       recreateIfInUse(id, key);
     }
     reconcileIdentities();
