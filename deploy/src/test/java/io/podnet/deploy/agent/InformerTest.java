@@ -104,10 +104,19 @@ class InformerTest {
     createService("kept");
     resolves("doomed");
     resolves("kept");
+    lab.createPod("default", "gone", "k8s-w1", Map.of("app", "gone"), false);
+    running("default", "gone");
+    lab.podHost("default", "gone");
+    String goneId = identityOf("default", "gone");
+    assertFalse(goneId.isEmpty());
     String deletedAt = str(AgentLab.ok(lab.call(KubeClient.Request.delete(KubeResource.SERVICES, "default",
         "doomed"))).body(), "metadata.resourceVersion");
     // While the agent has no watch (the API server restarted), more changes than the store keeps.
     lab.crashApiServer();
+    // A pod deleted meanwhile (kubectl delete --force; the garbage collector takes its
+    // CiliumEndpoint), and its identity with it.
+    lab.deletePod("default", "gone");
+    AgentLab.ok(lab.call(KubeClient.Request.delete(KubeResource.CILIUM_IDENTITIES, "", goneId)));
     for (int i = 0; i < 50; i++) {
       AgentLab.ok(lab.call(KubeClient.Request.create(KubeResource.CONFIG_MAPS, AgentLab.json("{\"apiVersion\":\"v1\","
           + "\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"filler-" + i + "\",\"namespace\":\"other\"}}"))));
@@ -128,6 +137,10 @@ class InformerTest {
     unknown("doomed");
     resolves("kept");
     resolves("new");
+    // The pod's deletion, known only from the list (metadata only): its host is torn down. (Its
+    // identity may come back meanwhile, if the agent heard of the deletion of the identity before
+    // the pod's: a real agent re-creates what its endpoints hold; the operator's GC takes it later.)
+    lab.await(() -> assertTrue(lab.podHosts("default", "gone").isEmpty()));
     // It watches from the list's resourceVersion on: later changes arrive as events.
     AgentLab.ok(lab.call(KubeClient.Request.delete(KubeResource.SERVICES, "default", "kept")));
     unknown("kept");

@@ -648,16 +648,20 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     String key = String.join(",", new java.util.TreeSet<>(labels));
     long rv = Long.parseLong(Json.str(o, "metadata.resourceVersion").isEmpty() ? "0"
         : Json.str(o, "metadata.resourceVersion"));
-    TreeMap<Long, Integer> ids = identities.computeIfAbsent(key, k -> new TreeMap<>());
     if (!deleted) {
       // Ranked by the resourceVersion it was first seen with (its creation, as a rule): a later
       // change (the operator's GC mark) must not make an older identity lose to a younger one.
+      TreeMap<Long, Integer> ids = identities.computeIfAbsent(key, k -> new TreeMap<>());
       if (!ids.containsValue(id)) {
         ids.put(rv, id);
       }
     } else {
-      ids.values().remove(id);
-      recreateIfInUse(id, key);
+      // By ID: a deletion inferred after a re-list carries no labels.
+      for (var e : identities.entrySet()) {
+        if (e.getValue().values().remove(id)) {
+          recreateIfInUse(id, e.getKey());
+        }
+      }
     }
     reconcileIdentities();
   }
@@ -778,7 +782,8 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     String ns = Json.str(o, "metadata.namespace");
     String name = Json.str(o, "metadata.name");
     String key = ns + "/" + name;
-    if (!settings.nodeName().equals(Json.str(o, "spec.nodeName"))) {
+    // (A deletion the reflector inferred after a re-list carries only metadata: the key decides.)
+    if (!deleted && !settings.nodeName().equals(Json.str(o, "spec.nodeName"))) {
       return;
     }
     if (deleted || !Json.str(o, "metadata.deletionTimestamp").isEmpty()) {

@@ -28,9 +28,13 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * watch has run for 2 minutes), on its own timers. When that watch cannot start (410 Expired "too
  * old resource version", or any other failure) or the watch ends with 410, it lists afresh and
  * reconciles: objects it had passed on that the list no longer holds go to the owner as DELETED
- * (the last object it knew), new ones as ADDED, changed ones (another resourceVersion) as
+ * (as client-go's DeletedFinalStateUnknown: the last state is not known, the object carries only
+ * its metadata name, namespace, uid and last resourceVersion), new ones as ADDED, changed ones (another resourceVersion) as
  * MODIFIED, and one replaced under its name (another uid) as DELETED then ADDED; then it watches
  * from the new list's resourceVersion. The owner sees only ADDED, MODIFIED and DELETED.
+ *
+ * <p>It keeps, per object, only what reconciling needs (uid and resourceVersion): the owner keeps
+ * the objects it cares about, in the form it needs, as agents do (memory per node).
  *
  * <p>The owner spawns it as a child next to its {@link KubeClient}, with the WATCH request it
  * would have sent (resource, namespace, selectors, or one object by name) and where the events go.
@@ -85,7 +89,25 @@ public final class Reflector extends AbstractBehavior<Reflector.Command> {
   private final Backoff backoff;
   private final TimerScheduler<Command> timers;
   /** What the owner was last told of, by namespace/name. */
-  private Map<String, Struct> known = new LinkedHashMap<>();
+  /** What the owner was told of each object, by namespace/name. */
+  private record Seen(String name, String namespace, String uid, String resourceVersion) {
+    static Seen of(Struct o) {
+      return new Seen(meta(o, "name"), meta(o, "namespace"), meta(o, "uid"), meta(o, "resourceVersion"));
+    }
+
+    /** The DELETED object of a deletion the reflector inferred: metadata only. */
+    Struct tombstone() {
+      Struct.Builder m = Struct.newBuilder().putFields("name", Value.newBuilder().setStringValue(name).build())
+          .putFields("uid", Value.newBuilder().setStringValue(uid).build())
+          .putFields("resourceVersion", Value.newBuilder().setStringValue(resourceVersion).build());
+      if (!namespace.isEmpty()) {
+        m.putFields("namespace", Value.newBuilder().setStringValue(namespace).build());
+      }
+      return Struct.newBuilder().putFields("metadata", Value.newBuilder().setStructValue(m).build()).build();
+    }
+  }
+
+  private Map<String, Seen> known = new LinkedHashMap<>();
   private String resourceVersion = "";
   /** Numbers the attempts: answers and events of an earlier one are dropped. */
   private long gen;
@@ -200,24 +222,27 @@ public final class Reflector extends AbstractBehavior<Reflector.Command> {
     for (Struct o : items) {
       fresh.put(key(o), o);
     }
-    for (Map.Entry<String, Struct> k : known.entrySet()) {
+    for (Map.Entry<String, Seen> k : known.entrySet()) {
       if (!fresh.containsKey(k.getKey())) {
-        tell(ApiWatchEvent.Type.DELETED, k.getValue());
+        tell(ApiWatchEvent.Type.DELETED, k.getValue().tombstone());
       }
     }
+    Map<String, Seen> seen = new LinkedHashMap<>();
     for (Map.Entry<String, Struct> e : fresh.entrySet()) {
-      Struct old = known.get(e.getKey());
+      Seen old = known.get(e.getKey());
       Struct now = e.getValue();
+      Seen is = Seen.of(now);
+      seen.put(e.getKey(), is);
       if (old == null) {
         tell(ApiWatchEvent.Type.ADDED, now);
-      } else if (!meta(old, "uid").equals(meta(now, "uid"))) {
-        tell(ApiWatchEvent.Type.DELETED, old);
+      } else if (!old.uid().equals(is.uid())) {
+        tell(ApiWatchEvent.Type.DELETED, old.tombstone());
         tell(ApiWatchEvent.Type.ADDED, now);
-      } else if (!meta(old, "resourceVersion").equals(meta(now, "resourceVersion"))) {
+      } else if (!old.resourceVersion().equals(is.resourceVersion())) {
         tell(ApiWatchEvent.Type.MODIFIED, now);
       }
     }
-    known = fresh;
+    known = seen;
   }
 
   // ================================================================== watch
@@ -278,7 +303,7 @@ public final class Reflector extends AbstractBehavior<Reflector.Command> {
     if (e.type() == ApiWatchEvent.Type.DELETED) {
       known.remove(k);
     } else {
-      known.put(k, o);
+      known.put(k, Seen.of(o));
     }
     String rv = meta(o, "resourceVersion");
     if (!rv.isEmpty()) {
