@@ -491,6 +491,49 @@ class NodeAgentTest {
     });
   }
 
+  @Test
+  void hubbleObserveFollowStreamsEveryNodesFlowsThroughTheRelayUntilCtrlC() {
+    cluster(2);
+    nodeReady("k8s-w1");
+    nodeReady("k8s-w2");
+    lab.createPod("default", "pinger", "k8s-w1", Map.of("app", "pinger"), false);
+    running("default", "pinger");
+    var pod = lab.podHost("default", "pinger");
+    // hubble observe -f on k8s-w2 follows what k8s-w1 sees, through the relay.
+    var w2 = lab.nodes.get("k8s-w2");
+    var follow = lab.testKit.<io.podnet.netstack.actor.ToolOutput>createTestProbe();
+    // The relay must know both observers before the request: a first observe answers once it does.
+    lab.await(() -> assertEquals(0, lab.run(w2, "hubble", "observe", "--last", "1").code()));
+    w2.tell(new io.podnet.netstack.actor.HostActor.RunTool("follow", List.of("hubble", "observe", "-f", "--pod",
+        "default/pinger", "--protocol", "icmp"), "/", follow.ref()));
+    lab.pass(java.time.Duration.ofMillis(2));
+    AgentLab.Output ping = lab.runTimed(pod, java.time.Duration.ofSeconds(2), "ping", "-c", "1", "-W", "1",
+        "192.168.10.101");
+    assertEquals(0, ping.code(), ping.out() + ping.err());
+    lab.pass(java.time.Duration.ofMillis(5)); // the observer's 1 ms batches
+    StringBuilder got = new StringBuilder();
+    lab.await(() -> {
+      io.podnet.netstack.actor.ToolOutput o;
+      while ((o = follow.receiveMessage(java.time.Duration.ofMillis(200))) != null) {
+        if (o instanceof io.podnet.netstack.actor.ToolOutput.Stdout out) {
+          got.append(out.text());
+        }
+        if (got.toString().contains("EchoReply")) {
+          break;
+        }
+      }
+      assertTrue(got.toString().contains("default/pinger (ID:") && got.toString().contains("EchoRequest"),
+          got.toString());
+    });
+    // Ctrl-C: exit 0, and nothing more comes.
+    w2.tell(new io.podnet.netstack.actor.HostActor.SignalTool("follow", "INT"));
+    io.podnet.netstack.actor.ToolOutput o;
+    do {
+      o = follow.receiveMessage(java.time.Duration.ofSeconds(5));
+    } while (!(o instanceof io.podnet.netstack.actor.ToolOutput.Exited));
+    assertEquals(new io.podnet.netstack.actor.ToolOutput.Exited("follow", 0), o);
+  }
+
   static int count(String text, String word) {
     return text.split(Pattern.quote(word), -1).length - 1;
   }
