@@ -138,7 +138,7 @@ public final class HostStack {
           throw new NetlinkException(Errno.EEXIST);
         }
         if (e.scope() != ifa.scope()) {
-          throw new NetlinkException(Errno.EINVAL);
+          throw new NetlinkException(Errno.EINVAL, "ipv4: Invalid scope value");
         }
         ifa = ifa.withSecondary(true);
       }
@@ -154,6 +154,54 @@ public final class HostStack {
   }
 
   /**
+   * RTM_NEWADDR as inet_rtm_newaddr handles it: an address not on the device yet (same local
+   * address and prefix length) is inserted as {@link #addAddress} does, whatever the mode (IPv4
+   * creates even without NLM_F_CREATE); an existing one is refused for {@code ADD}, and for
+   * {@code REPLACE} / {@code CHANGE} only its metric changes (fib_modify_prefix_metric moves its
+   * prefix route): broadcast, label, scope and flags of an existing address stay as they were.
+   *
+   * @throws NetlinkException EEXIST ("ipv4: Address already assigned"); EINVAL for a scope clash
+   */
+  public void writeAddress(String dev, IfAddress a, WriteMode mode) throws NetlinkException {
+    Link l = device(dev);
+    IfAddress existing = null;
+    for (IfAddress e : l.addresses()) {
+      if (e.mask() == a.mask() && e.local().equals(a.local())) {
+        existing = e;
+        break;
+      }
+    }
+    if (existing == null) {
+      addAddress(dev, a);
+      return;
+    }
+    if (mode == WriteMode.ADD || mode == WriteMode.APPEND) {
+      throw new NetlinkException(Errno.EEXIST, "ipv4: Address already assigned");
+    }
+    if (existing.metric() == a.metric()) {
+      return;
+    }
+    IfAddress updated = existing.withMetric(a.metric());
+    int prefix = existing.local().value() & existing.mask();
+    boolean hasPrefixRoute = l.up() && !existing.secondary() && !existing.noPrefixRoute() && (prefix >>> 24) != 0
+        && !(prefix == existing.local().value() && existing.prefixLength() == 32);
+    if (hasPrefixRoute) {
+      magic(l.isLoopback() ? RouteType.LOCAL : RouteType.UNICAST, existing.subnet(), l, existing, a.metric());
+      RouteTable t = l.isLoopback() ? local : main;
+      for (Route r : t.leaf(existing.subnet())) {
+        if (r.oif() == l.index() && r.metric() == existing.metric() && r.protocol() == Protocol.KERNEL
+            && existing.local().equals(r.prefsrc())) {
+          t.remove(r);
+          break;
+        }
+      }
+    }
+    List<IfAddress> list = new ArrayList<>(l.addresses());
+    list.set(list.indexOf(existing), updated);
+    links.update(device(dev).withAddresses(list));
+  }
+
+  /**
    * {@code ip addr del A/len dev D}. Deleting a primary first deletes the secondaries of its
    * subnet. Each removal takes its local, prefix and broadcast entries, then every route whose
    * preferred source was that address; removing a device's last address flushes all its routes.
@@ -161,16 +209,31 @@ public final class HostStack {
    * @throws NetlinkException EADDRNOTAVAIL when no such address
    */
   public void deleteAddress(String dev, Ipv4Address addr, int prefixLength) throws NetlinkException {
+    deleteAddress(dev, addr, prefixLength, null);
+  }
+
+  /**
+   * RTM_DELADDR as inet_rtm_deladdr matches: the first address of the device, in list order,
+   * whose local address is {@code addr} (any when null), whose prefix length is
+   * {@code prefixLength} (any when negative: iproute2's wildcard deletion sends no IFA_ADDRESS)
+   * and whose label is {@code label} (any when null); then as {@link #deleteAddress(String,
+   * Ipv4Address, int)}.
+   *
+   * @throws NetlinkException EADDRNOTAVAIL ("ipv4: Address not found") when none matches
+   */
+  public IfAddress deleteAddress(String dev, Ipv4Address addr, int prefixLength, String label)
+      throws NetlinkException {
     Link l = device(dev);
     IfAddress target = null;
     for (IfAddress e : l.addresses()) {
-      if (e.local().equals(addr) && e.prefixLength() == prefixLength) {
+      if ((addr == null || e.local().equals(addr)) && (prefixLength < 0 || e.prefixLength() == prefixLength)
+          && (label == null || e.label().equals(label))) {
         target = e;
         break;
       }
     }
     if (target == null) {
-      throw new NetlinkException(Errno.EADDRNOTAVAIL);
+      throw new NetlinkException(Errno.EADDRNOTAVAIL, "ipv4: Address not found");
     }
     if (!target.secondary()) {
       for (IfAddress e : List.copyOf(l.addresses())) {
@@ -180,6 +243,7 @@ public final class HostStack {
       }
     }
     removeOne(l.index(), target);
+    return target;
   }
 
   private void removeOne(int ifindex, IfAddress ifa) {
@@ -222,7 +286,9 @@ public final class HostStack {
     int prefix = addr & ifa.mask();
     boolean zeronet = (prefix >>> 24) == 0;
     if (!zeronet && !ifa.secondary() && (prefix != addr || ifa.prefixLength() < 32)) {
-      magic(l.isLoopback() ? RouteType.LOCAL : RouteType.UNICAST, ifa.subnet(), l, prim, ifa.metric());
+      if (!ifa.noPrefixRoute()) {
+        magic(l.isLoopback() ? RouteType.LOCAL : RouteType.UNICAST, ifa.subnet(), l, prim, ifa.metric());
+      }
       if (ifa.prefixLength() < 31) {
         magic(RouteType.BROADCAST, Ipv4Prefix.host(new Ipv4Address(prefix | ~ifa.mask())), l, prim, 0);
       }
@@ -254,7 +320,7 @@ public final class HostStack {
           || ifa.broadcast().value() == ((e.local().value() & e.mask()) | ~e.mask()));
       netBrdOk |= e.prefixLength() < 31 && netBrd.value() == ((e.local().value() & e.mask()) | ~e.mask());
     }
-    if (!ifa.secondary()) {
+    if (!ifa.secondary() && !ifa.noPrefixRoute()) {
       RouteType t = l.isLoopback() ? RouteType.LOCAL : RouteType.UNICAST;
       unmagic(t == RouteType.UNICAST ? main : local, t, ifa.subnet(), l, prim);
     }

@@ -214,6 +214,28 @@ public final class HostCore {
     }
   }
 
+  /**
+   * {@code ip neigh add|replace|change}: {@link NeighbourTable#adminUpdate} at the host's time;
+   * packets it releases leave now, and the neighbour timers are rearmed.
+   */
+  public void neighbourUpdate(String dev, Ipv4Address ip, MacAddress mac, NeighbourTable.State state,
+      boolean create, boolean exclusive) throws NetlinkException {
+    try {
+      neigh.adminUpdate(dev, ip, mac, state, create, exclusive, nowMs());
+    } finally {
+      finish();
+    }
+  }
+
+  /** {@code ip neigh del}: {@link NeighbourTable#adminDelete}, then the timers are rearmed. */
+  public void neighbourDelete(String dev, Ipv4Address ip) throws NetlinkException {
+    try {
+      neigh.adminDelete(dev, ip);
+    } finally {
+      finish();
+    }
+  }
+
   // ================================================================= time
 
   /** The earliest lab time (microseconds) at which {@link #advanceTo} has work, or Long.MAX_VALUE. */

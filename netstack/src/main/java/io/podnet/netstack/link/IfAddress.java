@@ -14,6 +14,7 @@ import io.podnet.proto.packet.Ipv4Address;
  * @param metric the metric its prefix route gets (IFA_RT_PRIORITY), 0 for none
  * @param label the label (the device name unless set)
  * @param secondary whether it is a secondary address (another primary covers its subnet)
+ * @param noPrefixRoute IFA_F_NOPREFIXROUTE: the kernel adds no prefix route for it
  */
 public record IfAddress(
     Ipv4Address local,
@@ -22,7 +23,14 @@ public record IfAddress(
     int scope,
     long metric,
     String label,
-    boolean secondary) {
+    boolean secondary,
+    boolean noPrefixRoute) {
+
+  /** An address without flags other than {@code secondary}. */
+  public IfAddress(Ipv4Address local, int prefixLength, Ipv4Address broadcast, int scope, long metric, String label,
+      boolean secondary) {
+    this(local, prefixLength, broadcast, scope, metric, label, secondary, false);
+  }
 
   public IfAddress {
     if (local == null || label == null) {
@@ -48,19 +56,27 @@ public record IfAddress(
   }
 
   public IfAddress withBroadcast(Ipv4Address brd) {
-    return new IfAddress(local, prefixLength, brd, scope, metric, label, secondary);
+    return new IfAddress(local, prefixLength, brd, scope, metric, label, secondary, noPrefixRoute);
   }
 
   public IfAddress withMetric(long m) {
-    return new IfAddress(local, prefixLength, broadcast, scope, m, label, secondary);
+    return new IfAddress(local, prefixLength, broadcast, scope, m, label, secondary, noPrefixRoute);
   }
 
   public IfAddress withScope(int s) {
-    return new IfAddress(local, prefixLength, broadcast, s, metric, label, secondary);
+    return new IfAddress(local, prefixLength, broadcast, s, metric, label, secondary, noPrefixRoute);
   }
 
   public IfAddress withSecondary(boolean s) {
-    return new IfAddress(local, prefixLength, broadcast, scope, metric, label, s);
+    return new IfAddress(local, prefixLength, broadcast, scope, metric, label, s, noPrefixRoute);
+  }
+
+  public IfAddress withLabel(String l) {
+    return new IfAddress(local, prefixLength, broadcast, scope, metric, l, secondary, noPrefixRoute);
+  }
+
+  public IfAddress withNoPrefixRoute(boolean n) {
+    return new IfAddress(local, prefixLength, broadcast, scope, metric, label, secondary, n);
   }
 
   /** The subnet, canonical. */

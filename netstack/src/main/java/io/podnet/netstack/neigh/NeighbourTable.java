@@ -1,5 +1,7 @@
 package io.podnet.netstack.neigh;
 
+import io.podnet.netstack.route.Errno;
+import io.podnet.netstack.route.NetlinkException;
 import io.podnet.proto.packet.Ipv4Address;
 import io.podnet.proto.packet.MacAddress;
 import java.util.ArrayDeque;
@@ -322,6 +324,71 @@ public final class NeighbourTable<P> {
     e.updated = now;
     e.deadline = Long.MAX_VALUE;
     flush(e);
+  }
+
+  /**
+   * RTM_NEWNEIGH as neigh_add handles it ({@code ip neigh add|replace|change}): a missing entry is
+   * created when {@code create}, else ENOENT; an existing one (in any state, FAILED included) is
+   * refused with EEXIST when {@code exclusive}. The administrative update then always overrides
+   * (NEIGH_UPDATE_F_ADMIN, even a PERMANENT entry): without {@code mac} an entry that has no valid
+   * address is refused ("No link layer address given") and one that has keeps it. REACHABLE arms
+   * the reachable timer; STALE, NOARP and PERMANENT have none. Packets queued while the entry was
+   * unresolved go out at once.
+   *
+   * @param state one of REACHABLE, STALE, NOARP, PERMANENT
+   * @throws NetlinkException EEXIST, ENOENT, or EINVAL ("No link layer address given")
+   */
+  public void adminUpdate(String dev, Ipv4Address ip, MacAddress mac, State state, boolean create,
+      boolean exclusive, long now) throws NetlinkException {
+    if (state != State.REACHABLE && state != State.STALE && state != State.NOARP && state != State.PERMANENT) {
+      throw new IllegalArgumentException("not an administrative state: " + state);
+    }
+    Key k = new Key(dev, ip);
+    Entry<P> e = entries.get(k);
+    boolean fresh = e == null;
+    if (fresh && !create) {
+      throw new NetlinkException(Errno.ENOENT);
+    }
+    if (!fresh && exclusive) {
+      throw new NetlinkException(Errno.EEXIST);
+    }
+    boolean wasValid = !fresh && e.state.valid() && e.mac != null;
+    if (mac == null && !wasValid) {
+      throw new NetlinkException(Errno.EINVAL, "No link layer address given");
+    }
+    if (fresh) {
+      e = new Entry<>(ip, dev);
+      entries.put(k, e);
+    }
+    e.mac = mac != null ? mac : e.mac;
+    e.updated = now;
+    setState(e, state, now);
+    if (state == State.PERMANENT || state == State.NOARP) {
+      e.confirmed = now;
+    }
+    flush(e);
+  }
+
+  /**
+   * RTM_DELNEIGH as neigh_delete handles it ({@code ip neigh del}, and each entry of
+   * {@code ip neigh flush}): the entry goes to FAILED (an INCOMPLETE or PROBE one reports its
+   * queued packets unreachable, as neigh_invalidate does) and is removed.
+   *
+   * @throws NetlinkException ENOENT when there is no such entry
+   */
+  public void adminDelete(String dev, Ipv4Address ip) throws NetlinkException {
+    Entry<P> e = entries.remove(new Key(dev, ip));
+    if (e == null) {
+      throw new NetlinkException(Errno.ENOENT);
+    }
+    boolean invalidate = e.state == State.INCOMPLETE || e.state == State.PROBE;
+    while (!e.queue.isEmpty()) {
+      P p = e.queue.removeFirst();
+      e.queueBytes -= e.queueSizes.removeFirst();
+      if (invalidate) {
+        events.unreachable(e.dev, e.ip, p);
+      }
+    }
   }
 
   /** Removes every entry on {@code dev} (the link went down); queued packets are dropped. */

@@ -11,7 +11,8 @@ public enum Errno {
   EHOSTUNREACH("No route to host"),
   EACCES("Permission denied"),
   EINVAL("Invalid argument"),
-  EADDRNOTAVAIL("Cannot assign requested address");
+  EADDRNOTAVAIL("Cannot assign requested address"),
+  EOPNOTSUPP("Operation not supported");
 
   private final String message;
 

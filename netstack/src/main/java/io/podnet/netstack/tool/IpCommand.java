@@ -1,10 +1,14 @@
 package io.podnet.netstack.tool;
 
 import io.podnet.netstack.HostStack;
+import io.podnet.netstack.core.HostCore;
 import io.podnet.netstack.ip.Ipv4Prefix;
 import io.podnet.netstack.link.IfAddress;
 import io.podnet.netstack.link.Link;
 import io.podnet.netstack.link.LinkKind;
+import io.podnet.netstack.neigh.NeighbourFormat;
+import io.podnet.netstack.neigh.NeighbourTable;
+import io.podnet.netstack.route.Errno;
 import io.podnet.netstack.route.NetlinkException;
 import io.podnet.netstack.route.Protocol;
 import io.podnet.netstack.route.Route;
@@ -15,11 +19,14 @@ import io.podnet.netstack.route.RouteType;
 import io.podnet.netstack.route.Scope;
 import io.podnet.proto.packet.Ipv4Address;
 import io.podnet.proto.packet.MacAddress;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * iproute2's {@code ip} over a {@link HostStack}: {@code route} (show, add, del, replace, change,
- * append, get), {@code address} (show) and {@code link} (show, set up/down/mtu), with iproute2's
+ * append, get), {@code address} (show, add, change, replace, del, flush), {@code link} (show, set
+ * up/down/mtu) and, given the host's core, {@code neigh} (show, add, change, replace, del, flush),
+ * with iproute2's
  * output format (including the trailing blanks its printf-per-field style leaves), messages and
  * exit codes: 0; 1 when iproute2 itself rejects an argument or finds no device; 2 when the kernel
  * refuses; 255 for exit(-1) paths (invalid argument values, incomplete command lines).
@@ -37,15 +44,56 @@ public final class IpCommand {
   private static final int AF_INET6 = 10;
   private static final int AF_PACKET = 17;
 
+  /** NUD_* bits (include/uapi/linux/neighbour.h), as ndm_state carries them. */
+  private static final int NUD_INCOMPLETE = 0x01;
+  private static final int NUD_REACHABLE = 0x02;
+  private static final int NUD_STALE = 0x04;
+  private static final int NUD_DELAY = 0x08;
+  private static final int NUD_PROBE = 0x10;
+  private static final int NUD_FAILED = 0x20;
+  private static final int NUD_NOARP = 0x40;
+  private static final int NUD_PERMANENT = 0x80;
+  /** iproute2's stand-in for NUD_NONE (0) in a state filter. */
+  private static final int NUD_NONE_FILTER = 0x100;
+
+  /** IFA_F_* bits (include/uapi/linux/if_addr.h) by iproute2's flag names (ifa_flag_data). */
+  private static final java.util.Map<String, Integer> IFA_FLAGS = java.util.Map.ofEntries(
+      java.util.Map.entry("secondary", 0x01), java.util.Map.entry("temporary", 0x01),
+      java.util.Map.entry("nodad", 0x02), java.util.Map.entry("optimistic", 0x04),
+      java.util.Map.entry("dadfailed", 0x08), java.util.Map.entry("home", 0x10),
+      java.util.Map.entry("deprecated", 0x20), java.util.Map.entry("tentative", 0x40),
+      java.util.Map.entry("permanent", 0x80), java.util.Map.entry("mngtmpaddr", 0x100),
+      java.util.Map.entry("noprefixroute", 0x200), java.util.Map.entry("autojoin", 0x400),
+      java.util.Map.entry("stable-privacy", 0x800));
+  private static final int IFA_F_SECONDARY = 0x01;
+  private static final int IFA_F_PERMANENT = 0x80;
+  private static final int IFA_F_NOPREFIXROUTE = 0x200;
+  /** iproute2's max_flush_loops. */
+  private static final int MAX_FLUSH_LOOPS = 10;
+
   private final HostStack host;
+  private final HostCore core;
   private final int uid;
 
   /**
+   * Without a core: {@code ip neigh} is refused (there is no neighbour table to show or change).
+   *
    * @param host the tables the command reads and writes
    * @param uid the caller's uid, which {@code ip route get} reports
    */
   public IpCommand(HostStack host, int uid) {
     this.host = host;
+    this.core = null;
+    this.uid = uid;
+  }
+
+  /**
+   * @param core the host whose tables (and neighbour table) the command reads and writes
+   * @param uid the caller's uid, which {@code ip route get} reports
+   */
+  public IpCommand(HostCore core, int uid) {
+    this.host = core.stack();
+    this.core = core;
     this.uid = uid;
   }
 
@@ -79,6 +127,7 @@ public final class IpCommand {
     int pos;
     int family = AF_UNSPEC;
     int details;
+    int stats;
     final StringBuilder out = new StringBuilder();
     final StringBuilder err = new StringBuilder();
     int exit;
@@ -174,6 +223,8 @@ public final class IpCommand {
           };
         } else if (matches(opt, "-details")) {
           details++;
+        } else if (matches(opt, "-stats") || matches(opt, "-statistics")) {
+          stats++;
         } else if (isColor(opt)) {
           // accepted; output is never coloured
         } else {
@@ -197,11 +248,30 @@ public final class IpCommand {
       }
       pos++;
       return switch (object) {
-        case "route" -> route();
+        case "route" -> noStats(this::route);
         case "address" -> address();
-        case "link" -> link();
+        case "link" -> noStats(this::link);
+        case "neighbor", "neighbour" -> neigh();
         default -> throw fail(1, "ip: \"" + object + "\" is not emulated yet");
       };
+    }
+
+    /** {@code -s} is emulated for flushes only; elsewhere it would add counters we do not print. */
+    int noStats(java.util.function.IntSupplier cmd) {
+      if (stats > 0) {
+        throw fail(1, "ip: \"-s\" (statistics) is not emulated yet for this command");
+      }
+      return cmd.getAsInt();
+    }
+
+    /** duparg2(): exit(-1). */
+    Exit duparg2(String key, String arg) {
+      return fail(255, "Error: either \"" + key + "\" is duplicate, or \"" + arg + "\" is a garbage.");
+    }
+
+    /** duparg(): exit(-1). */
+    Exit duparg(String key, String arg) {
+      return fail(255, "Error: duplicate \"" + key + "\": \"" + arg + "\" is the second value.");
     }
 
     boolean isColor(String opt) {
@@ -546,15 +616,537 @@ public final class IpCommand {
         return addrList(false);
       }
       String c = cur();
-      if (matches(c, "list") || matches(c, "show") || matches(c, "lst")) {
+      if (matches(c, "add")) {
+        return addrModify(HostStack.WriteMode.ADD, false);
+      } else if (matches(c, "change") || c.equals("chg")) {
+        return addrModify(HostStack.WriteMode.CHANGE, false);
+      } else if (matches(c, "replace")) {
+        return addrModify(HostStack.WriteMode.REPLACE, false);
+      } else if (matches(c, "delete")) {
+        return addrModify(null, true);
+      } else if (matches(c, "list") || matches(c, "show") || matches(c, "lst")) {
         pos++;
-        return addrList(false);
-      }
-      if (matches(c, "add") || matches(c, "change") || matches(c, "replace") || matches(c, "delete")
-          || matches(c, "flush") || matches(c, "save") || matches(c, "restore") || matches(c, "showdump")) {
+        return noStats(() -> addrList(false));
+      } else if (matches(c, "flush")) {
+        return addrFlush();
+      } else if (matches(c, "save") || matches(c, "showdump") || matches(c, "restore")) {
         throw fail(1, "ip: \"ip address " + c + "\" is not emulated yet");
+      } else if (matches(c, "help")) {
+        throw addrUsage();
       }
       throw fail(255, "Command \"" + c + "\" is unknown, try \"ip address help\".");
+    }
+
+    Exit addrUsage() {
+      return fail(255, "Usage: ip address {add|change|replace} IFADDR dev IFNAME [ LIFETIME ]");
+    }
+
+    /** ipaddr_modify: {@code ip address add|change|replace|del}. */
+    int addrModify(HostStack.WriteMode mode, boolean delete) {
+      int fam = family;
+      Ipv4Prefix lcl = null;
+      String lclArg = null;
+      String dev = null;
+      String label = null;
+      int brdLen = 0;
+      Ipv4Address brd = null;
+      Integer scope = null;
+      long metric = 0;
+      boolean noPrefixRoute = false;
+      while (++pos < args.size()) {
+        String a = cur();
+        if (a.equals("peer") || a.equals("remote")) {
+          throw fail(1, "ip: \"" + a + "\" (point-to-point addresses) is not emulated yet");
+        } else if (matches(a, "broadcast") || a.equals("brd")) {
+          String v = next();
+          if (brdLen != 0) {
+            throw duparg("broadcast", v);
+          }
+          if (v.equals("+")) {
+            brdLen = -1;
+          } else if (v.equals("-")) {
+            brdLen = -2;
+          } else {
+            brd = getAddr(v, fam);
+            fam = AF_INET;
+            brdLen = 4;
+          }
+        } else if (a.equals("anycast")) {
+          throw fail(1, "ip: \"anycast\" is not emulated yet");
+        } else if (a.equals("scope")) {
+          String v = next();
+          int sc = Scope.parse(v);
+          if (sc < 0) {
+            throw invarg("invalid scope value.", v);
+          }
+          scope = sc;
+        } else if (a.equals("dev")) {
+          dev = next();
+        } else if (a.equals("label")) {
+          label = next();
+        } else if (matches(a, "metric") || matches(a, "priority") || matches(a, "preference")) {
+          metric = parseU32(next(), "\"metric\" value is invalid\n");
+        } else if (matches(a, "valid_lft") || matches(a, "preferred_lft")) {
+          String v = next();
+          if (!v.equals("forever")) {
+            throw fail(1, "ip: address lifetimes other than \"forever\" are not emulated yet");
+          }
+        } else if (a.equals("noprefixroute")) {
+          noPrefixRoute = true;
+        } else if (IFA_FLAGS.containsKey(a)) {
+          throw fail(1, "ip: address flag \"" + a + "\" is not emulated yet");
+        } else {
+          if (a.equals("local")) {
+            a = next();
+          }
+          if (matches(a, "help")) {
+            throw addrUsage();
+          }
+          if (lcl != null) {
+            throw duparg2("local", a);
+          }
+          lclArg = a;
+          lcl = getPrefix(a, fam);
+          fam = AF_INET;
+        }
+      }
+      if (fam == AF_INET6) {
+        throw fail(1, "ip: IPv6 addresses are not emulated yet");
+      }
+      if (dev == null) {
+        throw fail(1, "Not enough information: \"dev\" argument is required.");
+      }
+      if (label != null && !(label.startsWith(dev)
+          && (label.length() == dev.length() || label.charAt(dev.length()) == ':'))) {
+        throw fail(1, "\"label\" (" + label + ") must match \"dev\" (" + dev
+            + ") or be prefixed by \"dev\" with a colon.");
+      }
+      boolean prefixGiven = lclArg != null && (lclArg.contains("/") || lcl.length() == 0);
+      if (delete && lcl != null && !prefixGiven) {
+        err.append("Warning: Executing wildcard deletion to stay compatible with old scripts.\n")
+            .append("         Explicitly specify the prefix length (").append(lclArg)
+            .append("/32) to avoid this warning.\n")
+            .append("         This special behaviour is likely to disappear in further releases,\n")
+            .append("         fix your scripts!\n");
+      }
+      if (brdLen < 0 && !delete && lcl != null && lcl.length() <= 30) {
+        int hostBits = ~lcl.mask();
+        brd = new Ipv4Address(brdLen == -1 ? lcl.address().value() | hostBits : lcl.address().value() & ~hostBits);
+      }
+      Link l = device(dev);
+      try {
+        if (lcl == null) {
+          // No IFA_LOCAL: without -4 the request carries AF_UNSPEC, which no address family handles.
+          if (fam != AF_INET) {
+            throw new NetlinkException(Errno.EOPNOTSUPP);
+          }
+          if (!delete) {
+            throw new NetlinkException(Errno.EINVAL, "ipv4: Local address is not supplied");
+          }
+          host.deleteAddress(l.name(), null, -1, label);
+          return 0;
+        }
+        if (delete) {
+          host.deleteAddress(l.name(), lcl.address(), prefixGiven ? lcl.length() : -1, label);
+          return 0;
+        }
+        int sc = scope != null ? scope : IfAddress.defaultScope(lcl.address());
+        Ipv4Address b = brd == null || brd.value() == 0 ? null : brd;
+        IfAddress ifa = new IfAddress(lcl.address(), lcl.length(), b, sc, metric, label != null ? label : l.name(),
+            false, noPrefixRoute);
+        host.writeAddress(l.name(), ifa, mode);
+      } catch (NetlinkException e) {
+        throw fail(2, e.iproute2Line());
+      }
+      return 0;
+    }
+
+    /** ipaddr_list_flush_or_save(IPADD_FLUSH) and ipaddr_flush: {@code ip address flush}. */
+    int addrFlush() {
+      pos++;
+      if (!more()) {
+        throw fail(1, "Flush requires arguments.");
+      }
+      if (family == AF_PACKET) {
+        throw fail(1, "Cannot flush link addresses.");
+      }
+      Ipv4Prefix to = null;
+      int scope = 0;
+      int scopeMask = 0;
+      int flags = 0;
+      int flagMask = 0;
+      String labelPattern = null;
+      String filterDev = null;
+      for (; more(); pos++) {
+        String a = cur();
+        if (a.equals("to")) {
+          to = getPrefix(next(), family);
+        } else if (a.equals("scope")) {
+          String v = next();
+          scopeMask = -1;
+          scope = Scope.parse(v);
+          if (scope < 0) {
+            if (!v.equals("all")) {
+              throw invarg("invalid \"scope\"\n", v);
+            }
+            scope = Scope.NOWHERE;
+            scopeMask = 0;
+          }
+        } else if (a.equals("up")) {
+          // a listing filter; ipaddr_flush does not look at it
+        } else if (flagFilter(a) != 0) {
+          boolean inv = a.startsWith("-");
+          String name = inv ? a.substring(1) : a;
+          if (name.equals("dynamic") || name.equals("primary")) {
+            inv = !inv;
+          }
+          int bit = flagFilter(a);
+          flags = inv ? flags & ~bit : flags | bit;
+          flagMask |= bit;
+        } else if (a.equals("label")) {
+          labelPattern = next();
+        } else if (a.equals("group") || a.equals("master") || a.equals("vrf") || a.equals("type")) {
+          throw fail(1, "ip: address flush filter \"" + a + "\" is not emulated yet");
+        } else {
+          if (a.equals("dev")) {
+            a = next();
+          } else if (matches(a, "help")) {
+            throw addrUsage();
+          }
+          if (filterDev != null) {
+            throw duparg2("dev", a);
+          }
+          filterDev = a;
+        }
+      }
+      Link only = null;
+      if (filterDev != null) {
+        String name = filterDev;
+        only = host.links().byName(name).orElseThrow(() -> fail(1, "Device \"" + name + "\" does not exist."));
+      }
+      boolean primaryOnly = (flagMask & IFA_F_SECONDARY) != 0 && (flags & IFA_F_SECONDARY) == 0;
+      for (int round = 0; round < MAX_FLUSH_LOOPS; round++) {
+        List<Link> batchLinks = new ArrayList<>();
+        List<IfAddress> batch = new ArrayList<>();
+        if (family != AF_INET6) {
+          for (Link l : only != null ? List.of(host.links().byIndex(only.index()).orElseThrow()) : host.links().all()) {
+            for (IfAddress ifa : l.addresses()) {
+              int f = IFA_F_PERMANENT | (ifa.secondary() ? IFA_F_SECONDARY : 0)
+                  | (ifa.noPrefixRoute() ? IFA_F_NOPREFIXROUTE : 0);
+              if (((scope ^ ifa.scope()) & scopeMask) != 0 || ((flags ^ f) & flagMask) != 0
+                  || (labelPattern != null && !fnmatch(labelPattern, ifa.label()))
+                  || (to != null && !to.contains(ifa.local()))) {
+                continue;
+              }
+              batchLinks.add(l);
+              batch.add(ifa);
+            }
+          }
+        }
+        if (batch.isEmpty()) {
+          return flushDone(round, "");
+        }
+        // One batch of RTM_DELADDR, each naming its address exactly; the kernel carries on past a
+        // failed one, and iproute2 reports the first failure (rtnl_send_check) and gives up.
+        Errno failed = null;
+        for (int i = 0; i < batch.size(); i++) {
+          IfAddress ifa = batch.get(i);
+          try {
+            host.deleteAddress(batchLinks.get(i).name(), ifa.local(), ifa.prefixLength(), ifa.label());
+          } catch (NetlinkException e) {
+            failed = failed == null ? e.errno() : failed;
+          }
+        }
+        if (failed != null) {
+          throw fail(255, "Failed to send flush request: " + failed.message());
+        }
+        if (stats > 0) {
+          out.append("\n*** Round ").append(round + 1).append(", deleting ").append(batch.size())
+              .append(" addresses ***\n");
+        }
+        if (primaryOnly) {
+          return flushDone(round + 1, "");
+        }
+      }
+      throw fail(255, "*** Flush remains incomplete after " + MAX_FLUSH_LOOPS + " rounds. ***");
+    }
+
+    int flushDone(int round, String unused) {
+      if (stats > 0) {
+        if (round == 0) {
+          out.append("Nothing to flush.\n");
+        } else {
+          out.append("*** Flush is complete after ").append(round).append(" round").append(round > 1 ? "s" : "")
+              .append(" ***\n");
+        }
+      }
+      return 0;
+    }
+
+    /** get_filter's flag names (with {@code -} to invert, {@code dynamic} and {@code primary}): the bit, or 0. */
+    int flagFilter(String a) {
+      String name = a.startsWith("-") ? a.substring(1) : a;
+      if (name.equals("dynamic")) {
+        name = "permanent";
+      } else if (name.equals("primary")) {
+        name = "secondary";
+      }
+      Integer bit = IFA_FLAGS.get(name);
+      return bit == null ? 0 : bit;
+    }
+
+    // ------------------------------------------------------------ ip neigh
+
+    int neigh() {
+      if (core == null) {
+        throw fail(1, "ip: \"neighbour\" needs the host's neighbour table, which this command was not given");
+      }
+      if (!more()) {
+        return neighShowOrFlush(false);
+      }
+      String c = cur();
+      if (matches(c, "add")) {
+        return neighModify(true, true, false);
+      } else if (matches(c, "change") || c.equals("chg")) {
+        return neighModify(false, false, false);
+      } else if (matches(c, "replace")) {
+        return neighModify(true, false, false);
+      } else if (matches(c, "delete")) {
+        return neighModify(false, false, true);
+      } else if (matches(c, "get")) {
+        throw fail(1, "ip: \"ip neigh get\" is not emulated yet");
+      } else if (matches(c, "show") || matches(c, "lst") || matches(c, "list")) {
+        pos++;
+        return neighShowOrFlush(false);
+      } else if (matches(c, "flush")) {
+        pos++;
+        return neighShowOrFlush(true);
+      } else if (matches(c, "help")) {
+        throw neighUsage();
+      }
+      throw fail(255, "Command \"" + c + "\" is unknown, try \"ip neigh help\".");
+    }
+
+    Exit neighUsage() {
+      return fail(255, "Usage: ip neigh { add | del | change | replace }");
+    }
+
+    /** nud_state_a2n: the NUD bit(s), or -1. */
+    int nudState(String s) {
+      if (matches(s, "permanent")) {
+        return NUD_PERMANENT;
+      } else if (matches(s, "reachable")) {
+        return NUD_REACHABLE;
+      }
+      switch (s) {
+        case "noarp":
+          return NUD_NOARP;
+        case "none":
+          return 0;
+        case "stale":
+          return NUD_STALE;
+        case "incomplete":
+          return NUD_INCOMPLETE;
+        case "delay":
+          return NUD_DELAY;
+        case "probe":
+          return NUD_PROBE;
+        default:
+          break;
+      }
+      if (matches(s, "failed")) {
+        return NUD_FAILED;
+      }
+      try {
+        int v = Integer.decode(s);
+        return v >= 0 && v < 0x100 && (v & (v - 1)) == 0 ? v : -1;
+      } catch (NumberFormatException e) {
+        return -1;
+      }
+    }
+
+    static int nudBit(NeighbourTable.State s) {
+      return switch (s) {
+        case INCOMPLETE -> NUD_INCOMPLETE;
+        case REACHABLE -> NUD_REACHABLE;
+        case STALE -> NUD_STALE;
+        case DELAY -> NUD_DELAY;
+        case PROBE -> NUD_PROBE;
+        case FAILED -> NUD_FAILED;
+        case NOARP -> NUD_NOARP;
+        case PERMANENT -> NUD_PERMANENT;
+      };
+    }
+
+    /** ipneigh_modify: {@code ip neigh add|change|replace|del}. */
+    int neighModify(boolean create, boolean exclusive, boolean delete) {
+      int state = NUD_PERMANENT;
+      String lla = null;
+      String dev = null;
+      Ipv4Address dst = null;
+      while (++pos < args.size()) {
+        String a = cur();
+        if (matches(a, "lladdr")) {
+          String v = next();
+          if (lla != null) {
+            throw duparg("lladdr", v);
+          }
+          lla = v;
+        } else if (a.equals("nud")) {
+          String v = next();
+          state = nudState(v);
+          if (state < 0) {
+            throw invarg("nud state is bad", v);
+          }
+        } else if (matches(a, "proxy") || a.equals("router") || a.equals("use") || a.equals("managed")
+            || a.equals("extern_learn") || matches(a, "protocol")) {
+          throw fail(1, "ip: neigh option \"" + a + "\" is not emulated yet");
+        } else if (a.equals("dev")) {
+          dev = next();
+        } else {
+          if (a.equals("to")) {
+            a = next();
+          }
+          if (matches(a, "help")) {
+            throw neighUsage();
+          }
+          if (dst != null) {
+            throw duparg2("to", a);
+          }
+          dst = getAddr(a, family);
+        }
+      }
+      if (dev == null || dst == null) {
+        throw fail(255, "Device and destination are required arguments.");
+      }
+      MacAddress mac = null;
+      if (lla != null && !lla.equals("null")) {
+        try {
+          mac = MacAddress.parse(lla);
+        } catch (IllegalArgumentException e) {
+          if (lla.contains(".")) {
+            getAddr(lla, AF_INET);
+            // ll_addr_a2n reads a dotted quad as a 4-byte address, shorter than the device's.
+            device(dev);
+            throw fail(2, "Error: Invalid link address.");
+          }
+          throw fail(1, "\"" + lla + "\" is invalid lladdr.");
+        }
+      }
+      Link l = device(dev);
+      try {
+        if (delete) {
+          core.neighbourDelete(l.name(), dst);
+          return 0;
+        }
+        NeighbourTable.State s = switch (state) {
+          case NUD_PERMANENT -> NeighbourTable.State.PERMANENT;
+          case NUD_REACHABLE -> NeighbourTable.State.REACHABLE;
+          case NUD_STALE -> NeighbourTable.State.STALE;
+          case NUD_NOARP -> NeighbourTable.State.NOARP;
+          default -> throw fail(1, "ip: neighbour state " + state + " is not emulated yet (only permanent, "
+              + "reachable, stale and noarp)");
+        };
+        core.neighbourUpdate(l.name(), dst, mac, s, create, exclusive);
+      } catch (NetlinkException e) {
+        throw fail(2, e.iproute2Line());
+      }
+      return 0;
+    }
+
+    /** do_show_or_flush: {@code ip neigh show|flush}. */
+    int neighShowOrFlush(boolean flush) {
+      if (flush && !more()) {
+        throw fail(1, "Flush requires arguments.");
+      }
+      if (!flush && stats > 0) {
+        throw fail(1, "ip: \"-s\" (statistics) is not emulated yet for this command");
+      }
+      int filterState = flush ? ~(NUD_PERMANENT | NUD_NOARP) : 0xff & ~NUD_NOARP;
+      boolean stateGiven = false;
+      String filterDev = null;
+      Ipv4Prefix to = null;
+      for (; more(); pos++) {
+        String a = cur();
+        if (a.equals("dev")) {
+          String v = next();
+          if (filterDev != null) {
+            throw duparg("dev", v);
+          }
+          filterDev = v;
+        } else if (a.equals("nud")) {
+          String v = next();
+          if (!stateGiven) {
+            stateGiven = true;
+            filterState = 0;
+          }
+          int st = nudState(v);
+          if (st < 0) {
+            if (!v.equals("all")) {
+              throw invarg("nud state is bad", v);
+            }
+            st = ~0;
+            if (flush) {
+              st &= ~NUD_NOARP;
+            }
+          }
+          if (st == 0) {
+            st = NUD_NONE_FILTER;
+          }
+          filterState |= st;
+        } else if (a.equals("unused") || a.equals("proxy") || a.equals("vrf") || a.equals("master")
+            || a.equals("nomaster")) {
+          throw fail(1, "ip: neigh filter \"" + a + "\" is not emulated yet");
+        } else {
+          if (a.equals("to")) {
+            a = next();
+          }
+          if (matches(a, "help")) {
+            throw neighUsage();
+          }
+          to = getPrefix(a, family);
+        }
+      }
+      if (filterDev != null) {
+        device(filterDev);
+      }
+      if (flush) {
+        filterState &= ~NUD_FAILED;
+      }
+      for (int round = 0; round < MAX_FLUSH_LOOPS; round++) {
+        List<NeighbourTable.Snapshot> selected = new ArrayList<>();
+        if (family != AF_INET6 && family != AF_PACKET) {
+          for (NeighbourTable.Snapshot e : core.neighbours().list()) {
+            if ((filterDev != null && !host.links().byName(filterDev).map(Link::name).orElse("").equals(e.dev()))
+                || (filterState & nudBit(e.state())) == 0
+                || (to != null && !to.contains(e.ip()))) {
+              continue;
+            }
+            selected.add(e);
+          }
+        }
+        if (!flush) {
+          String devName = filterDev == null ? null : device(filterDev).name();
+          out.append(NeighbourFormat.ipNeigh(selected, devName));
+          return 0;
+        }
+        if (selected.isEmpty()) {
+          return flushDone(round, "");
+        }
+        for (NeighbourTable.Snapshot e : selected) {
+          try {
+            core.neighbourDelete(e.dev(), e.ip());
+          } catch (NetlinkException ex) {
+            throw fail(1, "Failed to send flush request: " + ex.errno().message());
+          }
+        }
+        if (stats > 0) {
+          out.append("\n*** Round ").append(round + 1).append(", deleting ").append(selected.size())
+              .append(" entries ***\n");
+        }
+      }
+      out.append("*** Flush not complete bailing out after ").append(MAX_FLUSH_LOOPS).append(" rounds\n");
+      return 1;
     }
 
     int link() {
@@ -608,7 +1200,11 @@ public final class IpCommand {
         host.updateLink(l.withMtu(mtu));
       }
       if (up != null) {
-        host.setUp(l.name(), up);
+        if (core != null) {
+          core.setLinkUp(l.name(), up);
+        } else {
+          host.setUp(l.name(), up);
+        }
       }
       return 0;
     }
@@ -733,6 +1329,9 @@ public final class IpCommand {
       if (a.secondary()) {
         sb.append("secondary ");
       }
+      if (a.noPrefixRoute()) {
+        sb.append("noprefixroute ");
+      }
       sb.append(a.label());
       sb.append("\n       valid_lft forever preferred_lft forever\n");
       return sb.toString();
@@ -745,6 +1344,76 @@ public final class IpCommand {
       }
       return "    inet6 " + linkLocal(l.mac()) + "/64 scope link \n       valid_lft forever preferred_lft forever\n";
     }
+  }
+
+  /**
+   * fnmatch(3) without flags, as {@code ip address flush label PATTERN} matches labels: {@code *},
+   * {@code ?}, bracket expressions ({@code [a-z]}, {@code [!x]}) and backslash escapes.
+   */
+  static boolean fnmatch(String pattern, String s) {
+    return fnmatch(pattern, 0, s, 0);
+  }
+
+  private static boolean fnmatch(String p, int pi, String s, int si) {
+    while (pi < p.length()) {
+      char c = p.charAt(pi);
+      if (c == '*') {
+        for (int k = si; k <= s.length(); k++) {
+          if (fnmatch(p, pi + 1, s, k)) {
+            return true;
+          }
+        }
+        return false;
+      }
+      if (si >= s.length()) {
+        return false;
+      }
+      char ch = s.charAt(si);
+      if (c == '?') {
+        pi++;
+      } else if (c == '[') {
+        int end = p.indexOf(']', pi + 2);
+        if (end < 0) {
+          if (ch != '[') {
+            return false;
+          }
+          pi++;
+        } else {
+          int i = pi + 1;
+          boolean neg = p.charAt(i) == '!' || p.charAt(i) == '^';
+          if (neg) {
+            i++;
+            end = p.indexOf(']', i + 1);
+            if (end < 0) {
+              return false;
+            }
+          }
+          boolean hit = false;
+          for (; i < end; i++) {
+            if (i + 2 < end && p.charAt(i + 1) == '-') {
+              hit |= ch >= p.charAt(i) && ch <= p.charAt(i + 2);
+              i += 2;
+            } else {
+              hit |= ch == p.charAt(i);
+            }
+          }
+          if (hit == neg) {
+            return false;
+          }
+          pi = end + 1;
+        }
+      } else {
+        if (c == '\\' && pi + 1 < p.length()) {
+          c = p.charAt(++pi);
+        }
+        if (c != ch) {
+          return false;
+        }
+        pi++;
+      }
+      si++;
+    }
+    return si == s.length();
   }
 
   /** The EUI-64 link-local address (RFC 4291 appendix A) of a MAC, in RFC 5952 text form. */
