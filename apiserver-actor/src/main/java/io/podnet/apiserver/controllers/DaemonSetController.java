@@ -5,14 +5,18 @@ import com.google.protobuf.Value;
 import io.podnet.apiserver.api.ApiResources;
 import io.podnet.apiserver.api.Json;
 import io.podnet.apiserver.store.KubeObject;
+import io.podnet.apiserver.store.LabelSelector;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The DaemonSet controller: one pod per eligible node (node selector, node affinity and taints, with
- * the tolerations DaemonSet pods always get), named DS-NAME-xxxxx and pinned to its node by required
+ * the tolerations DaemonSet pods always get; of several on one node the oldest is kept), adopting
+ * orphan pods its selector matches and releasing its pods that no longer match
+ * ({@link ControllerRefs}), named DS-NAME-xxxxx and pinned to its node by required
  * node affinity on metadata.name (the scheduler binds it); pods of an old template
  * (controller-revision-hash) are replaced with RollingUpdate maxUnavailable (default 1); status
  * counts as {@code kubectl get ds} prints them.
@@ -29,6 +33,12 @@ public final class DaemonSetController implements Reconciler {
       Json.obj("key", "node.kubernetes.io/memory-pressure", "operator", "Exists", "effect", "NoSchedule"),
       Json.obj("key", "node.kubernetes.io/pid-pressure", "operator", "Exists", "effect", "NoSchedule"),
       Json.obj("key", "node.kubernetes.io/unschedulable", "operator", "Exists", "effect", "NoSchedule"));
+
+  /** podByCreationTimestampAndPhase: scheduled pods first, then the oldest, then by name. */
+  static final Comparator<KubeObject> OLDEST_FIRST = Comparator
+      .comparing((KubeObject p) -> Kube.nodeName(p).isEmpty())
+      .thenComparing(p -> p.metadata().creationTimestamp())
+      .thenComparing(p -> p.metadata().name());
 
   @Override
   public String name() {
@@ -63,11 +73,26 @@ public final class DaemonSetController implements Reconciler {
     String hash = PodTemplates.computeHash(Json.struct(ds.spec(), "template"),
         ds.status().containsFields("collisionCount") ? Json.number(ds.status(), "collisionCount") : null);
     Struct template = podTemplate(ds, hash);
+    LabelSelector sel = Kube.labelSelector(Json.struct(ds.spec(), "selector"));
+    List<KubeObject> owned = new ArrayList<>();
+    if (sel.isEmpty()) {
+      // Validation forbids an empty selector: adopt nothing, release nothing.
+      for (KubeObject p : cluster.list(ApiResources.POD, ns)) {
+        if (Kube.controlledBy(p, ds)) {
+          owned.add(p);
+        }
+      }
+    } else {
+      owned = ControllerRefs.claimPods(cluster, ApiResources.DAEMON_SET, ds, sel, cluster.list(ApiResources.POD, ns));
+    }
     Map<String, List<KubeObject>> byNode = new HashMap<>();
-    for (KubeObject p : cluster.list(ApiResources.POD, ns)) {
-      if (Kube.podActive(p) && Kube.controlledBy(p, ds)) {
+    for (KubeObject p : owned) {
+      if (Kube.podActive(p)) {
         byNode.computeIfAbsent(targetNode(p), k -> new ArrayList<>()).add(p);
       }
+    }
+    for (List<KubeObject> pods : byNode.values()) {
+      pods.sort(OLDEST_FIRST);
     }
     long desired = 0;
     long current = 0;
@@ -102,7 +127,7 @@ public final class DaemonSetController implements Reconciler {
       }
       current++;
       for (int i = 1; i < pods.size(); i++) {
-        cluster.delete(ApiResources.POD, pods.get(i)); // duplicates on one node
+        cluster.delete(ApiResources.POD, pods.get(i)); // duplicates on one node: all but the oldest
       }
       KubeObject p = pods.get(0);
       boolean isReady = Kube.podReady(p);
