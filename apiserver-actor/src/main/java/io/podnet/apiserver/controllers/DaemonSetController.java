@@ -14,7 +14,8 @@ import java.util.Map;
 
 /**
  * The DaemonSet controller: one pod per eligible node (node selector, node affinity and taints, with
- * the tolerations DaemonSet pods always get; of several on one node the oldest is kept), adopting
+ * the tolerations DaemonSet pods always get; a pod already running stays on a node that only gained
+ * an untolerated NoSchedule taint; of several on one node the oldest is kept), adopting
  * orphan pods its selector matches and releasing its pods that no longer match
  * ({@link ControllerRefs}), named DS-NAME-xxxxx and pinned to its node by required
  * node affinity on metadata.name (the scheduler binds it); pods of an old template
@@ -104,12 +105,13 @@ public final class DaemonSetController implements Reconciler {
     for (KubeObject node : nodes) {
       String nodeName = node.metadata().name();
       List<KubeObject> pods = byNode.getOrDefault(nodeName, List.of());
-      boolean shouldRun = shouldRun(template, node);
-      if (!shouldRun) {
+      Placement placement = placement(template, node);
+      if (!placement.shouldRun()) {
         if (!pods.isEmpty()) {
           misscheduled++;
-          for (KubeObject p : pods) {
-            cluster.delete(ApiResources.POD, p);
+          // A pod that tolerates the node's NoExecute taints keeps running (the oldest, if several).
+          for (int i = placement.shouldContinueRunning() ? 1 : 0; i < pods.size(); i++) {
+            cluster.delete(ApiResources.POD, pods.get(i));
           }
         }
         continue;
@@ -196,12 +198,27 @@ public final class DaemonSetController implements Reconciler {
     return "";
   }
 
-  /** NodeShouldRunDaemonPod: node selector, affinity and NoSchedule/NoExecute taints. */
-  private static boolean shouldRun(Struct template, KubeObject node) {
+  /**
+   * NodeShouldRunDaemonPod's answer: whether a daemon pod should be created on the node, and whether
+   * one already there should keep running.
+   */
+  record Placement(boolean shouldRun, boolean shouldContinueRunning) {}
+
+  /**
+   * NodeShouldRunDaemonPod: the node selector and required node affinity must match; a NoSchedule or
+   * NoExecute taint the pod does not tolerate means no new pod, and only an untolerated NoExecute
+   * taint stops one already running.
+   */
+  static Placement placement(Struct template, KubeObject node) {
     Struct spec = Json.struct(template, "spec");
-    if (!Kube.untoleratedTaints(node, Json.array(spec, "tolerations")).isEmpty()) {
-      return false;
+    if (!Scheduler.nodeSelectorMatches(spec, node)) {
+      return new Placement(false, false);
     }
-    return Scheduler.nodeSelectorMatches(spec, node);
+    List<Struct> untolerated = Kube.untoleratedTaints(node, Json.array(spec, "tolerations"));
+    if (untolerated.isEmpty()) {
+      return new Placement(true, true);
+    }
+    boolean noExecute = untolerated.stream().anyMatch(t -> Json.string(t, "effect").equals("NoExecute"));
+    return new Placement(false, !noExecute);
   }
 }

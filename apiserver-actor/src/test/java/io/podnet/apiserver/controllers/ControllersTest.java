@@ -458,6 +458,34 @@ class ControllersTest {
     assertEquals(4, pods().size());
   }
 
+  void taint(String node, String key, String effect) {
+    KubeObject n = lab.get(ApiResources.NODE, "", node);
+    List<Value> taints = new ArrayList<>(Json.array(n.spec(), "taints"));
+    taints.add(Json.of(Json.obj("key", key, "effect", effect)));
+    lab.store.update(ApiResources.NODE, n.withSpec(Kube.with(n.spec(), Json.list(taints), "taints")));
+  }
+
+  @Test
+  void aDaemonPodStaysOnANodeThatGainsANoScheduleTaintAndLeavesOnANoExecuteOne() {
+    KubeObject ds = ciliumDaemonSet();
+    KubeObject onW1 = pods().stream().filter(p -> Kube.nodeName(p).equals("k8s-w1")).findFirst().orElseThrow();
+    taint("k8s-w1", "example.com/maintenance", "NoSchedule");
+    lab.settle();
+    assertEquals(3, pods().size());
+    assertEquals(onW1.metadata().uid(), lab.get(ApiResources.POD, "kube-system", onW1.metadata().name())
+        .metadata().uid(), "still running: NoSchedule only keeps new pods away");
+    ds = lab.get(ApiResources.DAEMON_SET, "kube-system", "cilium");
+    assertEquals(2, Json.number(ds.status(), "desiredNumberScheduled"));
+    assertEquals(2, Json.number(ds.status(), "currentNumberScheduled"));
+    assertEquals(1, Json.number(ds.status(), "numberMisscheduled"));
+    taint("k8s-w1", "example.com/maintenance", "NoExecute");
+    lab.settle();
+    assertEquals(Set.of("k8s-ctr", "k8s-w0"), pods().stream().map(Kube::nodeName)
+        .collect(java.util.stream.Collectors.toSet()), "an untolerated NoExecute taint removes it");
+    assertEquals(0, Json.number(lab.get(ApiResources.DAEMON_SET, "kube-system", "cilium").status(),
+        "numberMisscheduled"));
+  }
+
   @Test
   void anOwnerThatIsGoneAdoptsNothing() {
     KubeObject ds = ciliumDaemonSet();
