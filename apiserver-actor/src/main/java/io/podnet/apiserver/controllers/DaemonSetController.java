@@ -5,14 +5,19 @@ import com.google.protobuf.Value;
 import io.podnet.apiserver.api.ApiResources;
 import io.podnet.apiserver.api.Json;
 import io.podnet.apiserver.store.KubeObject;
+import io.podnet.apiserver.store.LabelSelector;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The DaemonSet controller: one pod per eligible node (node selector, node affinity and taints, with
- * the tolerations DaemonSet pods always get), named DS-NAME-xxxxx and pinned to its node by required
+ * the tolerations DaemonSet pods always get; a pod already running stays on a node that only gained
+ * an untolerated NoSchedule taint; of several on one node the oldest is kept), adopting
+ * orphan pods its selector matches and releasing its pods that no longer match
+ * ({@link ControllerRefs}), named DS-NAME-xxxxx and pinned to its node by required
  * node affinity on metadata.name (the scheduler binds it); pods of an old template
  * (controller-revision-hash) are replaced with RollingUpdate maxUnavailable (default 1); status
  * counts as {@code kubectl get ds} prints them.
@@ -29,6 +34,12 @@ public final class DaemonSetController implements Reconciler {
       Json.obj("key", "node.kubernetes.io/memory-pressure", "operator", "Exists", "effect", "NoSchedule"),
       Json.obj("key", "node.kubernetes.io/pid-pressure", "operator", "Exists", "effect", "NoSchedule"),
       Json.obj("key", "node.kubernetes.io/unschedulable", "operator", "Exists", "effect", "NoSchedule"));
+
+  /** podByCreationTimestampAndPhase: scheduled pods first, then the oldest, then by name. */
+  static final Comparator<KubeObject> OLDEST_FIRST = Comparator
+      .comparing((KubeObject p) -> Kube.nodeName(p).isEmpty())
+      .thenComparing(p -> p.metadata().creationTimestamp())
+      .thenComparing(p -> p.metadata().name());
 
   @Override
   public String name() {
@@ -63,11 +74,26 @@ public final class DaemonSetController implements Reconciler {
     String hash = PodTemplates.computeHash(Json.struct(ds.spec(), "template"),
         ds.status().containsFields("collisionCount") ? Json.number(ds.status(), "collisionCount") : null);
     Struct template = podTemplate(ds, hash);
+    LabelSelector sel = Kube.labelSelector(Json.struct(ds.spec(), "selector"));
+    List<KubeObject> owned = new ArrayList<>();
+    if (sel.isEmpty()) {
+      // Validation forbids an empty selector: adopt nothing, release nothing.
+      for (KubeObject p : cluster.list(ApiResources.POD, ns)) {
+        if (Kube.controlledBy(p, ds)) {
+          owned.add(p);
+        }
+      }
+    } else {
+      owned = ControllerRefs.claimPods(cluster, ApiResources.DAEMON_SET, ds, sel, cluster.list(ApiResources.POD, ns));
+    }
     Map<String, List<KubeObject>> byNode = new HashMap<>();
-    for (KubeObject p : cluster.list(ApiResources.POD, ns)) {
-      if (Kube.podActive(p) && Kube.controlledBy(p, ds)) {
+    for (KubeObject p : owned) {
+      if (Kube.podActive(p)) {
         byNode.computeIfAbsent(targetNode(p), k -> new ArrayList<>()).add(p);
       }
+    }
+    for (List<KubeObject> pods : byNode.values()) {
+      pods.sort(OLDEST_FIRST);
     }
     long desired = 0;
     long current = 0;
@@ -79,12 +105,13 @@ public final class DaemonSetController implements Reconciler {
     for (KubeObject node : nodes) {
       String nodeName = node.metadata().name();
       List<KubeObject> pods = byNode.getOrDefault(nodeName, List.of());
-      boolean shouldRun = shouldRun(template, node);
-      if (!shouldRun) {
+      Placement placement = placement(template, node);
+      if (!placement.shouldRun()) {
         if (!pods.isEmpty()) {
           misscheduled++;
-          for (KubeObject p : pods) {
-            cluster.delete(ApiResources.POD, p);
+          // A pod that tolerates the node's NoExecute taints keeps running (the oldest, if several).
+          for (int i = placement.shouldContinueRunning() ? 1 : 0; i < pods.size(); i++) {
+            cluster.delete(ApiResources.POD, pods.get(i));
           }
         }
         continue;
@@ -102,7 +129,7 @@ public final class DaemonSetController implements Reconciler {
       }
       current++;
       for (int i = 1; i < pods.size(); i++) {
-        cluster.delete(ApiResources.POD, pods.get(i)); // duplicates on one node
+        cluster.delete(ApiResources.POD, pods.get(i)); // duplicates on one node: all but the oldest
       }
       KubeObject p = pods.get(0);
       boolean isReady = Kube.podReady(p);
@@ -171,12 +198,27 @@ public final class DaemonSetController implements Reconciler {
     return "";
   }
 
-  /** NodeShouldRunDaemonPod: node selector, affinity and NoSchedule/NoExecute taints. */
-  private static boolean shouldRun(Struct template, KubeObject node) {
+  /**
+   * NodeShouldRunDaemonPod's answer: whether a daemon pod should be created on the node, and whether
+   * one already there should keep running.
+   */
+  record Placement(boolean shouldRun, boolean shouldContinueRunning) {}
+
+  /**
+   * NodeShouldRunDaemonPod: the node selector and required node affinity must match; a NoSchedule or
+   * NoExecute taint the pod does not tolerate means no new pod, and only an untolerated NoExecute
+   * taint stops one already running.
+   */
+  static Placement placement(Struct template, KubeObject node) {
     Struct spec = Json.struct(template, "spec");
-    if (!Kube.untoleratedTaints(node, Json.array(spec, "tolerations")).isEmpty()) {
-      return false;
+    if (!Scheduler.nodeSelectorMatches(spec, node)) {
+      return new Placement(false, false);
     }
-    return Scheduler.nodeSelectorMatches(spec, node);
+    List<Struct> untolerated = Kube.untoleratedTaints(node, Json.array(spec, "tolerations"));
+    if (untolerated.isEmpty()) {
+      return new Placement(true, true);
+    }
+    boolean noExecute = untolerated.stream().anyMatch(t -> Json.string(t, "effect").equals("NoExecute"));
+    return new Placement(false, !noExecute);
   }
 }

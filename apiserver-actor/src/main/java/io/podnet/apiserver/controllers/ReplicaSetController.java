@@ -6,7 +6,6 @@ import io.podnet.apiserver.api.ApiResources;
 import io.podnet.apiserver.api.Json;
 import io.podnet.apiserver.store.KubeObject;
 import io.podnet.apiserver.store.LabelSelector;
-import io.podnet.apiserver.store.OwnerReference;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -15,7 +14,7 @@ import java.util.Map;
 
 /**
  * The ReplicaSet controller: keeps spec.replicas active pods (adopting orphans that match the
- * selector), creating pods named RS-NAME-xxxxx from the template and deleting the surplus in
+ * selector and releasing its pods that no longer do, {@link ControllerRefs}), creating pods named RS-NAME-xxxxx from the template and deleting the surplus in
  * Kubernetes' order (unscheduled, then pending, then not ready, then the most crowded node, then the
  * newest), and writes status (replicas, fullyLabeledReplicas, readyReplicas, availableReplicas,
  * observedGeneration). Pods whose node no longer exists are deleted first (the pod GC), so they are
@@ -45,19 +44,13 @@ public final class ReplicaSetController implements Reconciler {
     if (sel.isEmpty()) {
       return; // validation forbids an empty selector; never match every pod
     }
-    List<KubeObject> pods = new ArrayList<>();
+    List<KubeObject> active = new ArrayList<>();
     for (KubeObject p : cluster.list(ApiResources.POD, ns)) {
-      if (!Kube.podActive(p)) {
-        continue;
-      }
-      if (Kube.controlledBy(p, rs)) {
-        pods.add(p);
-      } else if (p.metadata().controllerRef().isEmpty() && sel.matches(p.metadata().labels())) {
-        List<OwnerReference> refs = new ArrayList<>(p.metadata().ownerReferences());
-        refs.add(OwnerReference.controllerOf(rs));
-        cluster.update(ApiResources.POD, p.withMetadata(p.metadata().withOwnerReferences(refs))).ifPresent(pods::add);
+      if (Kube.podActive(p)) {
+        active.add(p);
       }
     }
+    List<KubeObject> pods = ControllerRefs.claimPods(cluster, ApiResources.REPLICA_SET, rs, sel, active);
     long replicas = replicas(rs.spec());
     long diff = pods.size() - replicas;
     if (diff < 0) {

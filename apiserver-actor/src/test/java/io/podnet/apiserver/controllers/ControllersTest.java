@@ -13,6 +13,9 @@ import io.podnet.apiserver.api.Json;
 import io.podnet.apiserver.store.ApiException;
 import io.podnet.apiserver.store.KubeNames;
 import io.podnet.apiserver.store.KubeObject;
+import io.podnet.apiserver.store.LabelSelector;
+import io.podnet.apiserver.store.ObjectMeta;
+import io.podnet.apiserver.store.OwnerReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -362,6 +365,143 @@ class ControllersTest {
     for (KubeObject p : after) {
       assertFalse(pods.stream().anyMatch(o -> o.metadata().name().equals(p.metadata().name())));
     }
+  }
+
+  KubeObject ciliumDaemonSet() {
+    Struct template = Json.obj("metadata", Json.obj("labels", Map.of("k8s-app", "cilium")),
+        "spec", Json.obj("containers", List.of(Map.of("name", "cilium-agent", "image", "quay.io/cilium/cilium"))));
+    KubeObject ds = lab.create(ApiResources.DAEMON_SET, TestLab.obj(ApiResources.DAEMON_SET, "kube-system", "cilium",
+        Map.of(), Json.obj("selector", Json.obj("matchLabels", Map.of("k8s-app", "cilium")), "template", template)));
+    lab.settle();
+    return lab.get(ApiResources.DAEMON_SET, "kube-system", "cilium");
+  }
+
+  /** The pods as a version 1 store left them after a restart: without owner references. */
+  void orphanEveryPod() {
+    for (KubeObject p : pods()) {
+      lab.store.update(ApiResources.POD, p.withMetadata(p.metadata().withOwnerReferences(List.of())));
+    }
+  }
+
+  static Map<String, String> byName(List<KubeObject> pods, java.util.function.Function<KubeObject, String> f) {
+    Map<String, String> m = new TreeMap<>();
+    for (KubeObject p : pods) {
+      m.put(p.metadata().name(), f.apply(p));
+    }
+    return m;
+  }
+
+  @Test
+  void orphanedDaemonPodsAreAdoptedAndNotDuplicated() {
+    KubeObject ds = ciliumDaemonSet();
+    List<KubeObject> before = pods();
+    assertEquals(3, before.size());
+    orphanEveryPod();
+    assertTrue(pods().stream().allMatch(p -> p.metadata().ownerReferences().isEmpty()));
+    lab.settle();
+    List<KubeObject> after = pods();
+    assertEquals(byName(before, Kube::nodeName), byName(after, Kube::nodeName), "the same three pods, no new ones");
+    for (KubeObject p : after) {
+      assertEquals(List.of(new OwnerReference("apps/v1", "DaemonSet", "cilium", ds.metadata().uid(), true, true)),
+          p.metadata().ownerReferences(), p.metadata().name());
+    }
+    ds = lab.get(ApiResources.DAEMON_SET, "kube-system", "cilium");
+    assertEquals(3, Json.number(ds.status(), "currentNumberScheduled"));
+    assertEquals(3, Json.number(ds.status(), "numberReady"));
+    assertEquals(0, lab.settle(), "nothing left to do");
+  }
+
+  @Test
+  void daemonSetKeepsTheOldestOfSeveralPodsOnANodeAndLeavesOtherOwnersPodsAlone() {
+    ciliumDaemonSet();
+    orphanEveryPod();
+    KubeObject onW0 = pods().stream().filter(p -> Kube.nodeName(p).equals("k8s-w0")).findFirst().orElseThrow();
+    lab.advance(5_000);
+    // A copy made by the old controller after the restart, a pod of another owner, one that does not match.
+    lab.store.create(ApiResources.POD, TestLab.obj(ApiResources.POD, "kube-system", "cilium-dup",
+        onW0.metadata().labels(), onW0.spec()));
+    KubeObject rs = lab.store.create(ApiResources.REPLICA_SET, TestLab.obj(ApiResources.REPLICA_SET, "kube-system",
+        "other", Map.of(), Json.obj("replicas", 0, "selector", Json.obj("matchLabels", Map.of("app", "other")))));
+    KubeObject foreign = TestLab.obj(ApiResources.POD, "kube-system", "foreign", Map.of("k8s-app", "cilium"),
+        Json.obj("nodeName", "k8s-w1"));
+    lab.store.create(ApiResources.POD, foreign.withMetadata(foreign.metadata().withOwnerReferences(
+        List.of(OwnerReference.controllerOf(rs)))));
+    lab.store.create(ApiResources.POD, TestLab.obj(ApiResources.POD, "kube-system", "unrelated",
+        Map.of("k8s-app", "hubble"), Json.obj("nodeName", "k8s-w1")));
+    // One pass of the DaemonSet controller alone.
+    assertTrue(new DaemonSetController().reconcile(new Cluster(lab.store, Admission.NONE), lab.clock.get()));
+    Map<String, String> owners = byName(pods(), p -> p.metadata().controllerRef().map(OwnerReference::name).orElse(""));
+    assertFalse(owners.containsKey("cilium-dup"), "the newer pod on k8s-w0 is deleted: " + owners);
+    assertEquals("cilium", owners.get(onW0.metadata().name()), "the oldest is kept");
+    assertEquals("other", owners.get("foreign"));
+    assertEquals("", owners.get("unrelated"));
+    assertEquals(3, owners.values().stream().filter("cilium"::equals).count(), owners.toString());
+    assertEquals(onW0.metadata().uid(), lab.get(ApiResources.POD, "kube-system", onW0.metadata().name())
+        .metadata().uid());
+  }
+
+  @Test
+  void aDaemonPodWhoseLabelsNoLongerMatchIsReleasedAndReplaced() {
+    KubeObject ds = ciliumDaemonSet();
+    KubeObject onCtr = pods().stream().filter(p -> Kube.nodeName(p).equals("k8s-ctr")).findFirst().orElseThrow();
+    Map<String, String> labels = new TreeMap<>(onCtr.metadata().labels());
+    labels.remove("k8s-app");
+    labels.put("debug", "true");
+    lab.store.update(ApiResources.POD, onCtr.withMetadata(onCtr.metadata().withLabels(labels)));
+    lab.settle();
+    KubeObject released = lab.get(ApiResources.POD, "kube-system", onCtr.metadata().name());
+    assertEquals(List.of(), released.metadata().ownerReferences(), "released, so not collected either");
+    List<KubeObject> owned = pods().stream().filter(p -> Kube.controlledBy(p, ds)).toList();
+    assertEquals(3, owned.size());
+    assertEquals(Set.of("k8s-ctr", "k8s-w0", "k8s-w1"),
+        owned.stream().map(Kube::nodeName).collect(java.util.stream.Collectors.toSet()));
+    assertEquals(4, pods().size());
+  }
+
+  void taint(String node, String key, String effect) {
+    KubeObject n = lab.get(ApiResources.NODE, "", node);
+    List<Value> taints = new ArrayList<>(Json.array(n.spec(), "taints"));
+    taints.add(Json.of(Json.obj("key", key, "effect", effect)));
+    lab.store.update(ApiResources.NODE, n.withSpec(Kube.with(n.spec(), Json.list(taints), "taints")));
+  }
+
+  @Test
+  void aDaemonPodStaysOnANodeThatGainsANoScheduleTaintAndLeavesOnANoExecuteOne() {
+    KubeObject ds = ciliumDaemonSet();
+    KubeObject onW1 = pods().stream().filter(p -> Kube.nodeName(p).equals("k8s-w1")).findFirst().orElseThrow();
+    taint("k8s-w1", "example.com/maintenance", "NoSchedule");
+    lab.settle();
+    assertEquals(3, pods().size());
+    assertEquals(onW1.metadata().uid(), lab.get(ApiResources.POD, "kube-system", onW1.metadata().name())
+        .metadata().uid(), "still running: NoSchedule only keeps new pods away");
+    ds = lab.get(ApiResources.DAEMON_SET, "kube-system", "cilium");
+    assertEquals(2, Json.number(ds.status(), "desiredNumberScheduled"));
+    assertEquals(2, Json.number(ds.status(), "currentNumberScheduled"));
+    assertEquals(1, Json.number(ds.status(), "numberMisscheduled"));
+    taint("k8s-w1", "example.com/maintenance", "NoExecute");
+    lab.settle();
+    assertEquals(Set.of("k8s-ctr", "k8s-w0"), pods().stream().map(Kube::nodeName)
+        .collect(java.util.stream.Collectors.toSet()), "an untolerated NoExecute taint removes it");
+    assertEquals(0, Json.number(lab.get(ApiResources.DAEMON_SET, "kube-system", "cilium").status(),
+        "numberMisscheduled"));
+  }
+
+  @Test
+  void anOwnerThatIsGoneAdoptsNothing() {
+    KubeObject ds = ciliumDaemonSet();
+    orphanEveryPod();
+    lab.store.delete(ApiResources.DAEMON_SET, "kube-system", "cilium", "");
+    List<KubeObject> orphans = pods();
+    LabelSelector sel = Kube.labelSelector(Json.struct(ds.spec(), "selector"));
+    Cluster cluster = new Cluster(lab.store, Admission.NONE);
+    assertEquals(List.of(), ControllerRefs.claimPods(cluster, ApiResources.DAEMON_SET, ds, sel, orphans));
+    assertEquals(orphans, pods(), "nothing written");
+    // A DaemonSet of the same name but another uid (deleted and created again) is not the owner either.
+    KubeObject again = lab.store.create(ApiResources.DAEMON_SET, ds.withMetadata(ObjectMeta.of("kube-system",
+        "cilium", Map.of())));
+    assertNotEquals(ds.metadata().uid(), again.metadata().uid());
+    assertEquals(List.of(), ControllerRefs.claimPods(cluster, ApiResources.DAEMON_SET, ds, sel, orphans));
+    assertEquals(3, ControllerRefs.claimPods(cluster, ApiResources.DAEMON_SET, again, sel, orphans).size());
   }
 
   // ------------------------------------------------------------------ Endpoints

@@ -14,7 +14,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -23,6 +22,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
@@ -34,10 +34,17 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * DIR/lock       held (FileLock) while the store is open: one owner per directory
- * DIR/snapshot   magic "PNSNP\0\0\1", then one {@link RecordLog} frame holding a
- *                {@link StoreCodec.Snapshot}; replaced atomically (temp file, fsync, rename, fsync dir)
+ * DIR/snapshot   magic "PNSNP" + format version (3 bytes, big-endian; "PNSNP\0\0\2" written), then
+ *                one {@link RecordLog} frame holding a {@link StoreCodec.Snapshot}; replaced atomically
+ *                (temp file, fsync, rename, fsync dir)
  * DIR/wal        a {@link RecordLog} of {@link StoreCodec.LogRecord}s, one per committed write
  * </pre>
+ *
+ * <p>Each file is decoded with the {@link StoreCodec} format version its magic names. Files of an
+ * older version (1: ObjectMeta without generateName and ownerReferences) are read, and the store is
+ * then upgraded at once: a snapshot and a new log of the current version replace them (the same
+ * steps as a compaction, so a crash midway is recovered as one), and nothing of the old version is
+ * ever appended to. If that rewrite fails, the store does not open.
  *
  * <p>Every create, update and delete is appended to the log (and synced, under
  * {@link FsyncPolicy#EVERY_WRITE}) before the store applies it, notifies watchers or answers. When the
@@ -55,7 +62,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class DurableStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DurableStore.class);
-  static final byte[] SNAPSHOT_MAGIC = "PNSNP\0\0\1".getBytes(StandardCharsets.ISO_8859_1);
+  static final String SNAPSHOT_MAGIC_PREFIX = "PNSNP";
+  /** The magic of the snapshots written: format {@link StoreCodec#VERSION}. */
+  static final byte[] SNAPSHOT_MAGIC = RecordLog.magic(SNAPSHOT_MAGIC_PREFIX, StoreCodec.VERSION);
   static final String SNAPSHOT = "snapshot";
   static final String WAL = "wal";
   static final String LOCK = "lock";
@@ -142,16 +151,21 @@ public final class DurableStore implements AutoCloseable {
       if (!Files.exists(walFile)) {
         RecordLog.create(walFile);
       }
-      StoreCodec.Snapshot snap = readSnapshot(snapshotFile, codec);
+      Map<Integer, StoreCodec> codecs = new HashMap<>(Map.of(codec.version(), codec));
+      IntFunction<StoreCodec> codecFor = v -> codecs.computeIfAbsent(v, x -> new StoreCodec(types, x));
+      byte[] snapshotBytes = Files.readAllBytes(snapshotFile);
+      int snapshotVersion = RecordLog.version(snapshotFile, snapshotBytes, SNAPSHOT_MAGIC_PREFIX, "snapshot");
+      StoreCodec.Snapshot snap = readSnapshot(snapshotFile, snapshotBytes, codecFor.apply(snapshotVersion));
       Map<ObjectKey, KubeObject> objects = new HashMap<>(snap.objects());
       RecordLog.Scan scan = RecordLog.scan(walFile);
+      StoreCodec walCodec = codecFor.apply(scan.version());
       long rv = snap.resourceVersion();
       int replayed = 0;
       int skipped = 0;
       for (RecordLog.Frame f : scan.frames()) {
         StoreCodec.LogRecord r;
         try {
-          r = codec.decode(f.payload());
+          r = walCodec.decode(f.payload());
         } catch (KryoException e) {
           throw new CorruptStoreException(walFile, f.offset(), "undecodable record (" + e.getMessage() + ")");
         }
@@ -178,7 +192,18 @@ public final class DurableStore implements AutoCloseable {
       LOG.info("{}: recovered {} objects at resourceVersion {} (snapshot at {}, {} log records replayed)",
           dir, objects.size(), rv, snap.resourceVersion(), replayed);
       ObjectStore store = ObjectStore.restored(clock, random, historyCapacity, rv, objects);
-      return new DurableStore(settings, codec, lockChannel, lock, store, recovery, log);
+      DurableStore d = new DurableStore(settings, codec, lockChannel, lock, store, recovery, log);
+      int oldest = Math.min(snapshotVersion, scan.version());
+      if (oldest < StoreCodec.VERSION) {
+        try {
+          d.compact();
+        } catch (IOException | RuntimeException e) {
+          d.log.close();
+          throw e;
+        }
+        LOG.info("{}: upgraded from store format version {} to {}", dir, oldest, StoreCodec.VERSION);
+      }
+      return d;
     } catch (IOException | RuntimeException e) {
       lock.release();
       lockChannel.close();
@@ -300,12 +325,9 @@ public final class DurableStore implements AutoCloseable {
     RecordLog.syncDirectory(dir);
   }
 
-  private static StoreCodec.Snapshot readSnapshot(Path file, StoreCodec codec) throws IOException {
-    byte[] b = Files.readAllBytes(file);
+  /** Reads the snapshot {@code b} (the bytes of {@code file}) with the codec of the version its magic names. */
+  private static StoreCodec.Snapshot readSnapshot(Path file, byte[] b, StoreCodec codec) throws IOException {
     int m = SNAPSHOT_MAGIC.length;
-    if (b.length < m || !Arrays.equals(b, 0, m, SNAPSHOT_MAGIC, 0, m)) {
-      throw new CorruptStoreException(file, 0, "not a podnet store snapshot (bad magic)");
-    }
     if (b.length < m + RecordLog.HEADER_LENGTH) {
       throw new CorruptStoreException(file, m, "snapshot header cut short");
     }

@@ -18,6 +18,8 @@ import java.util.zip.CRC32C;
  *
  * <pre>
  * file:   magic (8 bytes) then frames, back to back
+ * magic:  "PNWAL" then the {@link StoreCodec} format version (3 bytes, big-endian):
+ *         "PNWAL\0\0\2" written, "PNWAL\0\0\1" still read
  *
  *  0                   1                   2                   3
  *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -39,7 +41,10 @@ import java.util.zip.CRC32C;
  * damage in the middle: the store then refuses to start, which loses nothing.)
  */
 final class RecordLog implements AutoCloseable {
-  static final byte[] MAGIC = "PNWAL\0\0\1".getBytes(StandardCharsets.ISO_8859_1);
+  static final int MAGIC_LENGTH = 8;
+  static final String MAGIC_PREFIX = "PNWAL";
+  /** The magic of the logs written: format {@link StoreCodec#VERSION}. */
+  static final byte[] MAGIC = magic(MAGIC_PREFIX, StoreCodec.VERSION);
   static final int LENGTH_OFFSET = 0;
   static final int CRC_OFFSET = 4;
   static final int HEADER_LENGTH = 8;
@@ -55,8 +60,9 @@ final class RecordLog implements AutoCloseable {
    * @param validEnd   the offset after the last valid frame
    * @param fileSize   the file's size
    * @param tailDamage why the bytes from validEnd on are not a record ("" when validEnd == fileSize)
+   * @param version    the {@link StoreCodec} format version of the payloads, from the magic
    */
-  record Scan(List<Frame> frames, long validEnd, long fileSize, String tailDamage) {
+  record Scan(List<Frame> frames, long validEnd, long fileSize, String tailDamage, int version) {
     boolean tornTail() {
       return validEnd != fileSize;
     }
@@ -90,15 +96,14 @@ final class RecordLog implements AutoCloseable {
   /**
    * Reads and checks every frame of {@code file}.
    *
-   * @throws CorruptStoreException for a bad magic or damage before the last record
+   * @throws CorruptStoreException for a bad magic, a format version this build does not read, or
+   *     damage before the last record
    */
   static Scan scan(Path file) throws IOException {
     byte[] b = Files.readAllBytes(file);
-    if (b.length < MAGIC.length || !Arrays.equals(b, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
-      throw new CorruptStoreException(file, 0, "not a podnet store log (bad magic)");
-    }
+    int version = version(file, b, MAGIC_PREFIX, "log");
     List<Frame> frames = new ArrayList<>();
-    int off = MAGIC.length;
+    int off = MAGIC_LENGTH;
     while (off < b.length) {
       String damage = frameDamage(b, off);
       if (damage != null) {
@@ -107,13 +112,40 @@ final class RecordLog implements AutoCloseable {
           throw new CorruptStoreException(file, off,
               "damaged record (" + damage + ") followed by a valid record at offset " + next);
         }
-        return new Scan(frames, off, b.length, damage);
+        return new Scan(frames, off, b.length, damage, version);
       }
       int len = u32(b, off + LENGTH_OFFSET);
       frames.add(new Frame(off, Arrays.copyOfRange(b, off + HEADER_LENGTH, off + HEADER_LENGTH + len)));
       off += HEADER_LENGTH + len;
     }
-    return new Scan(frames, off, b.length, "");
+    return new Scan(frames, off, b.length, "", version);
+  }
+
+  /** The 8-byte magic: {@code prefix} (5 ASCII bytes) then {@code version} as 3 big-endian bytes. */
+  static byte[] magic(String prefix, int version) {
+    byte[] m = Arrays.copyOf(prefix.getBytes(StandardCharsets.US_ASCII), MAGIC_LENGTH);
+    m[5] = (byte) (version >>> 16);
+    m[6] = (byte) (version >>> 8);
+    m[7] = (byte) version;
+    return m;
+  }
+
+  /**
+   * The format version in the magic at the start of {@code b}.
+   *
+   * @throws CorruptStoreException if {@code b} does not start with {@code prefix} and a version this build reads
+   */
+  static int version(Path file, byte[] b, String prefix, String what) throws CorruptStoreException {
+    byte[] p = prefix.getBytes(StandardCharsets.US_ASCII);
+    if (b.length < MAGIC_LENGTH || !Arrays.equals(b, 0, p.length, p, 0, p.length)) {
+      throw new CorruptStoreException(file, 0, "not a podnet store " + what + " (bad magic)");
+    }
+    int version = ((b[5] & 0xff) << 16) | ((b[6] & 0xff) << 8) | (b[7] & 0xff);
+    if (!StoreCodec.readable(version)) {
+      throw new CorruptStoreException(file, 5, "store " + what + " format version " + version + ", this build reads "
+          + StoreCodec.OLDEST_READABLE + ".." + StoreCodec.VERSION);
+    }
+    return version;
   }
 
   /** Why the frame at {@code off} is not valid, or null if it is. */

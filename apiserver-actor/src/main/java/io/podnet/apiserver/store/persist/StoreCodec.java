@@ -10,6 +10,7 @@ import com.google.protobuf.Struct;
 import io.podnet.apiserver.store.KubeObject;
 import io.podnet.apiserver.store.ObjectKey;
 import io.podnet.apiserver.store.ObjectMeta;
+import io.podnet.apiserver.store.OwnerReference;
 import io.podnet.apiserver.store.ResourceType;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,11 +26,19 @@ import java.util.TreeMap;
  * or class names; protobuf Structs are written as their serialized bytes. Not thread-safe (one Kryo
  * per instance): owned by one {@link DurableStore}.
  *
+ * <p>The format has a version, carried by the files' magic ({@link RecordLog}, {@link DurableStore}).
+ * Version 2 (written) added generateName and ownerReferences to ObjectMeta; version 1 (read only)
+ * has neither, and its objects are read with an empty generateName and no owner references.
+ *
  * <pre>
- * ResourceType  apiVersion:String resource:String                (resolved on read)
- * ObjectMeta    name namespace uid resourceVersion creationTimestamp:String generation:varlong
- *               labels annotations: count:varint then (key:String value:String)* sorted by key
- * KubeObject    apiVersion kind:String ObjectMeta spec status extra: (length:varint bytes)
+ * ResourceType   apiVersion:String resource:String               (resolved on read)
+ * ObjectMeta     name namespace uid resourceVersion creationTimestamp:String generation:varlong
+ *                labels annotations: count:varint then (key:String value:String)* sorted by key
+ *                generateName:String                                              (version 2 on)
+ *                ownerReferences: count:varint then OwnerReference*, in order     (version 2 on)
+ * OwnerReference apiVersion kind name uid:String controller blockOwnerDeletion:byte
+ *                (the two flags: 0 unset, 1 false, 2 true)
+ * KubeObject     apiVersion kind:String ObjectMeta spec status extra: (length:varint bytes)
  * Put           ResourceType KubeObject                          (create or update)
  * Remove        resourceVersion:varlong ResourceType namespace name:String
  * Snapshot      resourceVersion:varlong count:varint (ResourceType KubeObject)*
@@ -79,22 +88,66 @@ public final class StoreCodec {
   static final int ID_REMOVE = 104;
   static final int ID_SNAPSHOT = 105;
 
-  private final Kryo kryo = new Kryo();
+  /** The format version written. */
+  public static final int VERSION = 2;
+  /** The oldest format version read. */
+  public static final int OLDEST_READABLE = 1;
+  /** The first version whose ObjectMeta carries generateName and ownerReferences. */
+  static final int VERSION_OWNER_REFERENCES = 2;
 
+  static final int FLAG_UNSET = 0;
+  static final int FLAG_FALSE = 1;
+  static final int FLAG_TRUE = 2;
+
+  private final Kryo kryo = new Kryo();
+  private final int version;
+
+  /** A codec of the current format, {@link #VERSION}. */
   public StoreCodec(TypeResolver types) {
+    this(types, VERSION);
+  }
+
+  /**
+   * A codec of format {@code version}: {@link #VERSION} reads and writes, an older readable one only
+   * reads (writing it would drop fields).
+   *
+   * @throws IllegalArgumentException if {@code version} is not between {@link #OLDEST_READABLE} and {@link #VERSION}
+   */
+  public StoreCodec(TypeResolver types, int version) {
     Objects.requireNonNull(types, "types");
+    if (!readable(version)) {
+      throw new IllegalArgumentException(
+          "store format version " + version + " outside " + OLDEST_READABLE + ".." + VERSION);
+    }
+    this.version = version;
     kryo.setRegistrationRequired(true);
     kryo.setReferences(false);
     kryo.register(ResourceType.class, new ResourceTypeSerializer(types), ID_RESOURCE_TYPE);
-    kryo.register(ObjectMeta.class, new ObjectMetaSerializer(), ID_OBJECT_META);
+    kryo.register(ObjectMeta.class, new ObjectMetaSerializer(version), ID_OBJECT_META);
     kryo.register(KubeObject.class, new KubeObjectSerializer(), ID_KUBE_OBJECT);
     kryo.register(Put.class, new PutSerializer(), ID_PUT);
     kryo.register(Remove.class, new RemoveSerializer(), ID_REMOVE);
     kryo.register(Snapshot.class, new SnapshotSerializer(), ID_SNAPSHOT);
   }
 
+  /** True when this build reads format {@code version}. */
+  public static boolean readable(int version) {
+    return version >= OLDEST_READABLE && version <= VERSION;
+  }
+
+  public int version() {
+    return version;
+  }
+
+  private void requireWritable() {
+    if (version != VERSION) {
+      throw new IllegalStateException("store format version " + version + " is read only; writes use " + VERSION);
+    }
+  }
+
   /** The bytes of a log record (its class id, then its fields). */
   public byte[] encode(LogRecord r) {
+    requireWritable();
     Output out = new Output(512, -1);
     kryo.writeClassAndObject(out, r);
     return out.toBytes();
@@ -116,6 +169,7 @@ public final class StoreCodec {
   }
 
   public byte[] encodeSnapshot(Snapshot s) {
+    requireWritable();
     Output out = new Output(64 * 1024, -1);
     kryo.writeObject(out, s);
     return out.toBytes();
@@ -160,8 +214,11 @@ public final class StoreCodec {
   }
 
   private static final class ObjectMetaSerializer extends Serializer<ObjectMeta> {
-    ObjectMetaSerializer() {
+    private final int version;
+
+    ObjectMetaSerializer(int version) {
       super(false, true);
+      this.version = version;
     }
 
     @Override
@@ -174,6 +231,16 @@ public final class StoreCodec {
       out.writeVarLong(m.generation(), true);
       writeMap(out, m.labels());
       writeMap(out, m.annotations());
+      out.writeString(m.generateName());
+      out.writeVarInt(m.ownerReferences().size(), true);
+      for (OwnerReference r : m.ownerReferences()) {
+        out.writeString(r.apiVersion());
+        out.writeString(r.kind());
+        out.writeString(r.name());
+        out.writeString(r.uid());
+        out.writeByte(flag(r.controller()));
+        out.writeByte(flag(r.blockOwnerDeletion()));
+      }
     }
 
     @Override
@@ -189,7 +256,36 @@ public final class StoreCodec {
       }
       Map<String, String> labels = readMap(in);
       Map<String, String> annotations = readMap(in);
-      return new ObjectMeta(name, namespace, uid, rv, generation, labels, annotations, created);
+      if (version < VERSION_OWNER_REFERENCES) {
+        return new ObjectMeta(name, namespace, uid, rv, generation, labels, annotations, created);
+      }
+      String generateName = string(in, "generateName");
+      int n = count(in);
+      List<OwnerReference> refs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        String apiVersion = string(in, "ownerReferences.apiVersion");
+        String kind = string(in, "ownerReferences.kind");
+        String ownerName = string(in, "ownerReferences.name");
+        String ownerUid = string(in, "ownerReferences.uid");
+        Boolean controller = flag(in, "ownerReferences.controller");
+        Boolean block = flag(in, "ownerReferences.blockOwnerDeletion");
+        refs.add(new OwnerReference(apiVersion, kind, ownerName, ownerUid, controller, block));
+      }
+      return new ObjectMeta(name, namespace, uid, rv, generation, labels, annotations, created, generateName, refs);
+    }
+
+    private static int flag(Boolean b) {
+      return b == null ? FLAG_UNSET : b ? FLAG_TRUE : FLAG_FALSE;
+    }
+
+    private static Boolean flag(Input in, String what) {
+      int b = in.readByteUnsigned();
+      return switch (b) {
+        case FLAG_UNSET -> null;
+        case FLAG_FALSE -> Boolean.FALSE;
+        case FLAG_TRUE -> Boolean.TRUE;
+        default -> throw new KryoException("bad " + what + " flag " + b + " (0 unset, 1 false, 2 true)");
+      };
     }
 
     private static void writeMap(Output out, Map<String, String> m) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.podnet.apiserver.api.ApiResources;
+import io.podnet.apiserver.api.Json;
 import io.podnet.apiserver.store.ApiException;
 import io.podnet.apiserver.store.FieldSelector;
 import io.podnet.apiserver.store.KubeObject;
@@ -13,8 +14,10 @@ import io.podnet.apiserver.store.LabelSelector;
 import io.podnet.apiserver.store.ObjectKey;
 import io.podnet.apiserver.store.ObjectMeta;
 import io.podnet.apiserver.store.ObjectStore;
+import io.podnet.apiserver.store.OwnerReference;
 import io.podnet.apiserver.store.WatchEvent;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -317,5 +320,216 @@ class DurableStoreTest {
     assertEquals(firstLease, e.offset());
     assertTrue(e.getMessage().contains("undecodable record (unknown resource leases in coordination.k8s.io/v1)"),
         e.getMessage());
+  }
+
+  // ------------------------------------------------------------------ format version 2, and reading version 1
+
+  /** The objects OwnedWrites leaves, written to a plain in-memory store. */
+  static Map<ObjectKey, KubeObject> ownedWritesInMemory() {
+    AtomicLong c = new AtomicLong(Workload.T0);
+    ObjectStore s = new ObjectStore(c::get, new SplittableRandom(OwnedWrites.SEED), 64, OwnedWrites.INITIAL_RV);
+    OwnedWrites.run(s, c, () -> {});
+    return copy(s);
+  }
+
+  static Map<ObjectKey, KubeObject> withoutOwners(Map<ObjectKey, KubeObject> objects) {
+    Map<ObjectKey, KubeObject> m = new HashMap<>();
+    objects.forEach((k, o) -> m.put(k, o.withMetadata(o.metadata().withGenerateName("").withOwnerReferences(List.of()))));
+    return m;
+  }
+
+  static List<KubeObject> agentPods(Map<ObjectKey, KubeObject> objects) {
+    return objects.values().stream().filter(o -> o.kind().equals("Pod") && o.metadata().name().startsWith("agent-"))
+        .toList();
+  }
+
+  static byte[] magic(Path file) throws IOException {
+    return java.util.Arrays.copyOf(Files.readAllBytes(file), 8);
+  }
+
+  @Test
+  void generateNameAndOwnerReferencesSurviveARestart() throws Exception {
+    Path dir = tmp.resolve("data");
+    Map<ObjectKey, KubeObject> expected = ownedWritesInMemory();
+    List<KubeObject> agents = agentPods(expected);
+    assertEquals(2, agents.size());
+    for (KubeObject p : agents) {
+      assertEquals("agent-", p.metadata().generateName());
+      assertEquals("DaemonSet", p.metadata().controllerRef().orElseThrow().kind());
+    }
+    PersistenceSettings s = settings(dir).withInitialResourceVersion(OwnedWrites.INITIAL_RV);
+    try (DurableStore d = DurableStore.open(s, Workload.TYPES, clock::get, new SplittableRandom(OwnedWrites.SEED), 64)) {
+      OwnedWrites.run(d.store(), clock, () -> {});
+      assertEquals(expected, copy(d.store()));
+    }
+    assertArrayEquals("PNWAL\0\0\2".getBytes(StandardCharsets.ISO_8859_1), magic(dir.resolve("wal")));
+    assertArrayEquals("PNSNP\0\0\2".getBytes(StandardCharsets.ISO_8859_1),
+        magic(dir.resolve("snapshot")));
+    // From the log...
+    try (DurableStore d = open(settings(dir))) {
+      assertEquals(expected, copy(d.store()), "generateName and every ownerReference field, from the log");
+      assertEquals(0, d.compactions());
+      d.compact();
+    }
+    // ... and from a snapshot.
+    try (DurableStore d = open(settings(dir))) {
+      assertEquals(expected, copy(d.store()), "from the snapshot");
+      assertEquals(0, d.recovery().recordsReplayed());
+      assertEquals(expected.size(), d.recovery().snapshotObjects());
+    }
+  }
+
+  /** A copy of the version 1 fixture (written by the v1 store from OwnedWrites, compacting midway). */
+  Path v1Directory(String name) throws IOException {
+    Path to = tmp.resolve(name);
+    Files.createDirectories(to);
+    for (String f : List.of("snapshot", "wal")) {
+      try (var in = DurableStoreTest.class.getResourceAsStream("/store-v1/" + f)) {
+        Files.copy(in, to.resolve(f));
+      }
+    }
+    return to;
+  }
+
+  static final byte[] V1_WAL_MAGIC = "PNWAL\0\0\1".getBytes(StandardCharsets.ISO_8859_1);
+  static final byte[] V1_SNAPSHOT_MAGIC = "PNSNP\0\0\1".getBytes(StandardCharsets.ISO_8859_1);
+
+  @Test
+  void aVersion1DirectoryStillLoadsAndIsUpgradedToVersion2() throws Exception {
+    Path dir = v1Directory("v1");
+    assertArrayEquals(V1_WAL_MAGIC, magic(dir.resolve("wal")));
+    assertArrayEquals(V1_SNAPSHOT_MAGIC, magic(dir.resolve("snapshot")));
+    // Version 1 kept everything but generateName and ownerReferences: they load empty.
+    Map<ObjectKey, KubeObject> expected = withoutOwners(ownedWritesInMemory());
+    Map<ObjectKey, KubeObject> after;
+    try (DurableStore d = open(settings(dir))) {
+      assertEquals(expected, copy(d.store()));
+      assertEquals(OwnedWrites.INITIAL_RV + 9, d.store().resourceVersion());
+      // The fixture's snapshot holds the first four writes, its log the other five.
+      assertEquals(new DurableStore.Recovery(OwnedWrites.INITIAL_RV + 4, 4, 5, 0, OwnedWrites.INITIAL_RV + 9, -1, 0, ""),
+          d.recovery());
+      assertEquals(1, d.compactions(), "rewritten in version 2 at once");
+      assertArrayEquals(RecordLog.MAGIC, magic(dir.resolve("wal")));
+      assertArrayEquals(DurableStore.SNAPSHOT_MAGIC, magic(dir.resolve("snapshot")));
+      assertEquals(RecordLog.MAGIC.length, Files.size(dir.resolve("wal")), "a fresh log");
+      // New writes go to the version 2 log, with their owners.
+      KubeObject cm = d.store().get(ApiResources.CONFIG_MAP, "kube-system", "cfg");
+      KubeObject pod = d.store().get(ApiResources.POD, "kube-system", "two-owners");
+      d.store().update(ApiResources.POD, pod.withMetadata(pod.metadata().withOwnerReferences(
+          List.of(new OwnerReference("v1", "ConfigMap", "cfg", cm.metadata().uid(), null,
+              null)))));
+      after = copy(d.store());
+    }
+    try (DurableStore d = open(settings(dir))) {
+      assertEquals(after, copy(d.store()));
+      assertEquals(new DurableStore.Recovery(OwnedWrites.INITIAL_RV + 9, expected.size(), 1, 0,
+          OwnedWrites.INITIAL_RV + 10, -1, 0, ""), d.recovery());
+      assertEquals(0, d.compactions(), "already version 2");
+      assertEquals("cfg", d.store().get(ApiResources.POD, "kube-system", "two-owners")
+          .metadata().ownerReferences().get(0).name());
+    }
+  }
+
+  @Test
+  void aCrashDuringTheUpgradeLeavesAVersion2SnapshotBesideTheVersion1Log() throws Exception {
+    Path dir = v1Directory("v1");
+    Map<ObjectKey, KubeObject> expected = withoutOwners(ownedWritesInMemory());
+    open(settings(dir)).close();
+    // As if the process died after the new snapshot's rename, before the new log.
+    Files.copy(v1Directory("again").resolve("wal"), dir.resolve("wal"), StandardCopyOption.REPLACE_EXISTING);
+    try (DurableStore d = open(settings(dir))) {
+      assertEquals(expected, copy(d.store()));
+      assertEquals(5, d.recovery().recordsSkipped());
+      assertEquals(1, d.compactions());
+      assertArrayEquals(RecordLog.MAGIC, magic(dir.resolve("wal")));
+    }
+  }
+
+  @Test
+  void aTornLastRecordOfAVersion1LogIsCutBeforeTheUpgrade() throws Exception {
+    Path dir = v1Directory("v1");
+    Path wal = dir.resolve("wal");
+    byte[] b = Files.readAllBytes(wal);
+    long last = lastFrameOffset(wal);
+    Files.write(wal, java.util.Arrays.copyOf(b, b.length - 3));
+    Map<ObjectKey, KubeObject> expected = withoutOwners(ownedWritesInMemory());
+    // The last write deleted config map "gone": without it, "gone" is still there.
+    try (DurableStore d = open(settings(dir))) {
+      assertEquals(OwnedWrites.INITIAL_RV + 8, d.store().resourceVersion());
+      assertEquals(last, d.recovery().truncatedAt());
+      Map<ObjectKey, KubeObject> m = copy(d.store());
+      KubeObject gone = m.remove(new ObjectKey(ApiResources.CONFIG_MAP, "kube-system", "gone"));
+      assertEquals("gone", gone.metadata().name());
+      assertEquals(expected, m);
+    }
+    try (DurableStore d = open(settings(dir))) {
+      assertEquals(OwnedWrites.INITIAL_RV + 8, d.store().resourceVersion());
+      assertEquals(-1, d.recovery().truncatedAt());
+    }
+  }
+
+  @Test
+  void damageInAVersion1DirectoryStillRefusesToStart() throws Exception {
+    // In the middle of the log.
+    Path dir = v1Directory("mid");
+    Path wal = dir.resolve("wal");
+    List<RecordLog.Frame> frames = RecordLog.scan(wal).frames();
+    assertEquals(5, frames.size());
+    byte[] b = Files.readAllBytes(wal);
+    b[(int) frames.get(1).offset() + RecordLog.HEADER_LENGTH + 2] ^= 0x08;
+    Files.write(wal, b);
+    CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> open(settings(dir)));
+    assertEquals(frames.get(1).offset(), e.offset());
+    assertArrayEquals(V1_WAL_MAGIC, magic(wal), "nothing was rewritten");
+    // In the snapshot.
+    Path dir2 = v1Directory("snap");
+    byte[] snap = Files.readAllBytes(dir2.resolve("snapshot"));
+    snap[snap.length - 10] ^= 0x01;
+    Files.write(dir2.resolve("snapshot"), snap);
+    e = assertThrows(CorruptStoreException.class, () -> open(settings(dir2)));
+    assertEquals(8, e.offset());
+    assertTrue(e.getMessage().startsWith(dir2.resolve("snapshot") + ": snapshot CRC32C expected 0x"), e.getMessage());
+    assertArrayEquals(V1_SNAPSHOT_MAGIC, magic(dir2.resolve("snapshot")));
+    // A record whose CRC is right but whose bytes are not a version 1 record (a version 2 one).
+    Path dir3 = v1Directory("v2record");
+    try (DurableStore d = open(settings(tmp.resolve("scratch")))) {
+      d.store().create(ApiResources.CONFIG_MAP, KubeObject.of(
+          ApiResources.CONFIG_MAP, ObjectMeta.of("x", "y", Map.of()),
+          Json.obj()));
+    }
+    byte[] v2 = Files.readAllBytes(tmp.resolve("scratch").resolve("wal"));
+    byte[] mixed = new byte[(int) frames.get(0).offset() + v2.length - RecordLog.MAGIC.length];
+    System.arraycopy(Files.readAllBytes(dir3.resolve("wal")), 0, mixed, 0, (int) frames.get(0).offset());
+    System.arraycopy(v2, RecordLog.MAGIC.length, mixed, (int) frames.get(0).offset(), v2.length - RecordLog.MAGIC.length);
+    Files.write(dir3.resolve("wal"), mixed);
+    e = assertThrows(CorruptStoreException.class, () -> open(settings(dir3)));
+    assertEquals(frames.get(0).offset(), e.offset());
+    assertTrue(e.getMessage().contains(": undecodable record ("), e.getMessage());
+  }
+
+  @Test
+  void aFormatVersionThisBuildDoesNotReadIsRefused() throws Exception {
+    Path dir = tmp.resolve("data");
+    write(dir, 3);
+    byte[] wal = Files.readAllBytes(dir.resolve("wal"));
+    wal[7] = 3;
+    Files.write(dir.resolve("wal"), wal);
+    CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> open(settings(dir)));
+    assertEquals(dir.resolve("wal") + ": store log format version 3, this build reads 1..2 at offset 5; "
+        + "refusing to start rather than drop data", e.getMessage());
+    wal[7] = 2;
+    Files.write(dir.resolve("wal"), wal);
+    byte[] snap = Files.readAllBytes(dir.resolve("snapshot"));
+    snap[5] = 1;
+    Files.write(dir.resolve("snapshot"), snap);
+    e = assertThrows(CorruptStoreException.class, () -> open(settings(dir)));
+    assertEquals(dir.resolve("snapshot") + ": store snapshot format version 65538, this build reads 1..2 at offset 5; "
+        + "refusing to start rather than drop data", e.getMessage());
+    snap[0] = 'X';
+    snap[5] = 0;
+    Files.write(dir.resolve("snapshot"), snap);
+    e = assertThrows(CorruptStoreException.class, () -> open(settings(dir)));
+    assertEquals(dir.resolve("snapshot") + ": not a podnet store snapshot (bad magic) at offset 0; "
+        + "refusing to start rather than drop data", e.getMessage());
   }
 }
