@@ -534,6 +534,29 @@ class NodeAgentTest {
     assertEquals(new io.podnet.netstack.actor.ToolOutput.Exited("follow", 0), o);
   }
 
+  @Test
+  void anEndpointSeenBeforeItsNodeIsInTheIpcacheOnceTheNodeIsKnown() {
+    // A restarted lab lists CiliumEndpoints and CiliumNodes at once, in any order: an endpoint
+    // whose node the agent does not know yet must reach the ipcache when the node comes.
+    cluster(1);
+    nodeReady("k8s-w1");
+    var node = lab.nodes.get("k8s-w1");
+    AgentLab.ok(lab.call(io.podnet.node.api.KubeClient.Request.create(KubeResource.CILIUM_ENDPOINTS, AgentLab.json("""
+        {"apiVersion":"cilium.io/v2","kind":"CiliumEndpoint","metadata":{"name":"far","namespace":"default"},
+         "status":{"id":77,"identity":{"id":4242,"labels":["k8s:app=far"]},"state":"ready",
+          "networking":{"addressing":[{"ipv4":"172.20.9.5"}],"node":"192.168.10.109"}}}"""))));
+    lab.pass(java.time.Duration.ofMillis(5));
+    assertFalse(inIpcache(lab.run(node, "cilium-dbg", "bpf", "ipcache", "list").out(), "172.20.9.5", 4242));
+    AgentLab.ok(lab.call(io.podnet.node.api.KubeClient.Request.create(KubeResource.CILIUM_NODES, AgentLab.json("""
+        {"apiVersion":"cilium.io/v2","kind":"CiliumNode","metadata":{"name":"k8s-w9"},
+         "spec":{"addresses":[{"ip":"192.168.10.109","type":"InternalIP"},{"ip":"172.20.9.1","type":"CiliumInternalIP"}],
+          "ipam":{"podCIDRs":["172.20.9.0/24"]}}}"""))));
+    lab.await(() -> {
+      String ipcache = lab.run(node, "cilium-dbg", "bpf", "ipcache", "list").out();
+      assertTrue(inIpcache(ipcache, "172.20.9.5", 4242), ipcache);
+    });
+  }
+
   static int count(String text, String word) {
     return text.split(Pattern.quote(word), -1).length - 1;
   }

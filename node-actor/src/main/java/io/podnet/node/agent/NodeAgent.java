@@ -114,6 +114,8 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   private Map<String, String> configAnnotations = Map.of();
   private final Map<String, Struct> ciliumNodes = new TreeMap<>();
   private final Map<String, EndpointInfo> ciliumEndpoints = new TreeMap<>();
+  /** Each CiliumEndpoint's node address (status.networking.node), to find its node later if unknown. */
+  private final Map<String, String> endpointNodeIps = new HashMap<>();
   /** Identity key (labels) -> resourceVersion -> id: the lowest resourceVersion wins. */
   private final Map<String, TreeMap<Long, Integer>> identities = new HashMap<>();
   private final Set<String> identityCreates = new HashSet<>();
@@ -288,10 +290,12 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
       case "endpoints" -> {
         if (deleted) {
           ciliumEndpoints.remove(key);
+          endpointNodeIps.remove(key);
         } else {
           EndpointInfo info = endpointOf(o);
           if (info != null) {
             ciliumEndpoints.put(key, info);
+            endpointNodeIps.put(key, Json.str(o, "status.networking.node"));
           }
         }
         refresh();
@@ -486,6 +490,17 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   }
 
   private List<EndpointInfo> allEndpoints() {
+    // An endpoint seen before its node's CiliumNode (a restarted lab lists both at once, in any
+    // order) has no node yet: find it now that more nodes may be known.
+    for (Map.Entry<String, EndpointInfo> e : ciliumEndpoints.entrySet()) {
+      EndpointInfo i = e.getValue();
+      if (i.nodeName().isEmpty()) {
+        String node = nodeNameOf(endpointNodeIps.getOrDefault(e.getKey(), ""));
+        if (!node.isEmpty()) {
+          e.setValue(new EndpointInfo(i.namespace(), i.name(), i.ip(), i.identity(), node));
+        }
+      }
+    }
     Map<String, EndpointInfo> all = new TreeMap<>(ciliumEndpoints);
     for (PodRun p : pods.values()) {
       if (p.ip != null && p.identity != 0 && !p.hostNetwork) {
@@ -499,28 +514,33 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     return new EndpointInfo(p.namespace, p.name, p.ip, p.identity, settings.nodeName());
   }
 
+  /** The node whose address (internal IP, or any address of its CiliumNode) is {@code nodeIp}; "" if none is known. */
+  private String nodeNameOf(String nodeIp) {
+    String nodeName = "";
+    for (CiliumNodeInfo n : nodeInfos()) {
+      if (n.internalIp().toString().equals(nodeIp)) {
+        nodeName = n.name();
+      }
+    }
+    if (nodeName.isEmpty()) {
+      for (Map.Entry<String, Struct> n : ciliumNodes.entrySet()) {
+        for (Struct a : Json.structs(n.getValue(), "spec.addresses")) {
+          if (nodeIp.equals(Json.str(a, "ip"))) {
+            nodeName = n.getKey();
+          }
+        }
+      }
+    }
+    return nodeName;
+  }
+
   private EndpointInfo endpointOf(Struct cep) {
     try {
       String ip = "";
       for (Struct a : Json.structs(cep, "status.networking.addressing")) {
         ip = Json.str(a, "ipv4");
       }
-      String nodeIp = Json.str(cep, "status.networking.node");
-      String nodeName = "";
-      for (CiliumNodeInfo n : nodeInfos()) {
-        if (n.internalIp().toString().equals(nodeIp)) {
-          nodeName = n.name();
-        }
-      }
-      if (nodeName.isEmpty()) {
-        for (Map.Entry<String, Struct> n : ciliumNodes.entrySet()) {
-          for (Struct a : Json.structs(n.getValue(), "spec.addresses")) {
-            if (nodeIp.equals(Json.str(a, "ip"))) {
-              nodeName = n.getKey();
-            }
-          }
-        }
-      }
+      String nodeName = nodeNameOf(Json.str(cep, "status.networking.node"));
       int id = (int) Double.parseDouble(Json.str(cep, "status.identity.id"));
       return new EndpointInfo(Json.str(cep, "metadata.namespace"), Json.str(cep, "metadata.name"),
           Ipv4Address.parse(ip), id, nodeName);
