@@ -176,7 +176,9 @@ public final class Podnet implements Runnable {
       Process p = new ProcessBuilder(command)
           .redirectOutput(log.toFile()).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
               new java.io.File("/dev/null"))).start();
-      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      // Longer than the lab's own 60 s wait for readiness: a lab that does not get ready ends with
+      // what it was waiting for, and that is what people should read here.
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(90);
       while (!Files.exists(dir.portFile())) {
         if (!p.isAlive()) {
           err.println("podnet: lab " + plan.spec().name() + " did not start; its log (" + log + "):");
@@ -185,7 +187,7 @@ public final class Podnet implements Runnable {
         }
         if (System.nanoTime() > deadline) {
           p.destroy();
-          err.println("podnet: lab " + plan.spec().name() + " did not start within 60 s; see " + log);
+          err.println("podnet: lab " + plan.spec().name() + " did not start within 90 s; see " + log);
           return 1;
         }
         Thread.sleep(50);
