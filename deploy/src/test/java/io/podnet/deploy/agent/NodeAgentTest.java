@@ -557,6 +557,29 @@ class NodeAgentTest {
     });
   }
 
+  @Test
+  void hubbleObserveGivesUpOnARelayThatDoesNotAnswer() {
+    cluster(1);
+    nodeReady("k8s-w1");
+    var node = lab.nodes.get("k8s-w1");
+    lab.await(() -> assertEquals(0, lab.run(node, "hubble", "observe", "--last", "1").code()));
+    // The relay goes; in its place one that takes requests and never answers.
+    lab.testKit.stop(lab.relay);
+    var silent = lab.testKit.spawn(org.apache.pekko.actor.typed.javadsl.Behaviors.<io.podnet.node.agent.HubbleRelay.Command>ignore(),
+        "silent-relay");
+    lab.testKit.system().receptionist().tell(org.apache.pekko.actor.typed.receptionist.Receptionist.register(
+        io.podnet.node.agent.HubbleRelay.KEY, silent));
+    var out = lab.testKit.<io.podnet.netstack.actor.ToolOutput>createTestProbe();
+    lab.pass(java.time.Duration.ofMillis(5));
+    node.tell(new io.podnet.netstack.actor.HostActor.RunTool("obs", List.of("hubble", "observe"), "/", out.ref()));
+    lab.pass(java.time.Duration.ofSeconds(9), java.time.Duration.ofSeconds(1));
+    out.expectNoMessage(java.time.Duration.ofMillis(100));
+    lab.pass(java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(1));
+    assertEquals(new io.podnet.netstack.actor.ToolOutput.Stderr("obs",
+        "failed to connect to 'localhost:4245': context deadline exceeded\n"), out.receiveMessage());
+    assertEquals(new io.podnet.netstack.actor.ToolOutput.Exited("obs", 1), out.receiveMessage());
+  }
+
   static int count(String text, String word) {
     return text.split(Pattern.quote(word), -1).length - 1;
   }

@@ -109,6 +109,10 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   private boolean flushScheduled;
   /** hubble observe sessions of this host's tools that go through the relay, by session actor. */
   private final Map<ActorRef<Hubble.Flows>, ObserveSink> sessions = new HashMap<>();
+  /** Sessions the relay has answered (their backlog came). */
+  private final Set<ActorRef<Hubble.Flows>> answered = new HashSet<>();
+  /** How long a hubble observe waits for the relay's first answer (its own node timeout is 5 s). */
+  static final long RELAY_ANSWER_MICROS = 10_000_000L;
   private long observeSessions;
   private Map<String, String> latestConfigData = Map.of();
   private Map<String, String> configAnnotations = Map.of();
@@ -245,6 +249,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     } else if (message instanceof SessionFlows sf) {
       ObserveSink sink = sessions.get(sf.session());
       if (sink != null) {
+        answered.add(sf.session());
         sink.flows(sf.flows().flows(), sf.flows().backlog());
       }
     } else if (message instanceof FollowerGone g) {
@@ -1196,7 +1201,17 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
       }), "hubble-observe-" + ++observeSessions);
       sessions.put(session, sink);
       relay.tell(new Hubble.Observe(filter, follow, session));
+      // A relay that went away before the Receptionist said so never answers: hubble gives up
+      // as its client does when the relay cannot be reached.
+      ctx.core().timers().after(RELAY_ANSWER_MICROS, () -> {
+        if (sessions.containsKey(session) && !answered.contains(session)) {
+          sessions.remove(session);
+          ctx.stop(session);
+          sink.failed("failed to connect to 'localhost:4245': context deadline exceeded");
+        }
+      });
       return () -> {
+        answered.remove(session);
         if (sessions.remove(session) != null) {
           ctx.stop(session);
         }

@@ -40,6 +40,9 @@ public interface AgentView {
   /** Where {@link #observe} delivers flows. */
   interface ObserveSink {
     void flows(List<Flow> flows, boolean backlog);
+
+    /** Hubble could not be reached (nothing more comes): hubble's error line. */
+    default void failed(String message) {}
   }
 
   /**

@@ -91,18 +91,28 @@ public final class HubbleTool implements Tool {
       fail(e.getMessage());
       return;
     }
-    Runnable stop = agent.observe(rest, opts.follow(), cluster, (flows, backlog) -> {
-      if (ctx.exited()) {
-        return;
+    Runnable stop = agent.observe(rest, opts.follow(), cluster, new AgentView.ObserveSink() {
+      @Override
+      public void flows(List<Flow> flows, boolean backlog) {
+        if (ctx.exited()) {
+          return;
+        }
+        ctx.guarded(() -> {
+          for (Flow f : flows) {
+            ctx.out(printer.line(f));
+          }
+          if (backlog && !opts.follow()) {
+            ctx.exit(0);
+          }
+        });
       }
-      ctx.guarded(() -> {
-        for (Flow f : flows) {
-          ctx.out(printer.line(f));
+
+      @Override
+      public void failed(String message) {
+        if (!ctx.exited()) {
+          ctx.guarded(() -> fail(message));
         }
-        if (backlog && !opts.follow()) {
-          ctx.exit(0);
-        }
-      });
+      }
     });
     ctx.onExit(stop);
   }
