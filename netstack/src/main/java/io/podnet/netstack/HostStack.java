@@ -27,12 +27,17 @@ import java.util.List;
  * <p>Modelled: connected, local and broadcast routes appearing and going with addresses and link
  * state; route add / replace / change / delete with the kernel's checks and errors; longest
  * prefix match then metric over local+main (one merged trie while there are no policy rules);
- * {@code ip route get}'s source selection. Not modelled: policy rules, multipath, tos, IPv6
- * routing, carrier loss (RTNH_F_LINKDOWN), address promotion (the kernel default
- * promote_secondaries=0: deleting a primary deletes its secondaries).
+ * {@code ip route get}'s source selection; address promotion (__inet_del_ifa): with
+ * {@link #promoteSecondaries()} on, the default here, deleting a primary address makes the first
+ * secondary of its subnet primary and moves the subnet's kernel routes to it as prefsrc; with it
+ * off (the kernel's own default) the secondaries are deleted with their primary. Not modelled:
+ * policy rules, multipath, tos, IPv6 routing, carrier loss (RTNH_F_LINKDOWN), per-device
+ * promote_secondaries (the kernel promotes when all.promote_secondaries or the device's own is
+ * set; here one switch stands for both).
  */
 public final class HostStack {
   private final LinkTable links = new LinkTable();
+  private boolean promoteSecondaries = true;
   private final RouteTable main = new RouteTable(RouteTable.MAIN);
   private final RouteTable local = new RouteTable(RouteTable.LOCAL);
   /**
@@ -202,9 +207,24 @@ public final class HostStack {
   }
 
   /**
-   * {@code ip addr del A/len dev D}. Deleting a primary first deletes the secondaries of its
-   * subnet. Each removal takes its local, prefix and broadcast entries, then every route whose
-   * preferred source was that address; removing a device's last address flushes all its routes.
+   * Whether deleting a primary address promotes the first secondary of its subnet
+   * (net.ipv4.conf.all.promote_secondaries); on by default, as on the lab's hosts.
+   */
+  public boolean promoteSecondaries() {
+    return promoteSecondaries;
+  }
+
+  /** {@code sysctl -w net.ipv4.conf.all.promote_secondaries=0|1}: applies to the next deletions. */
+  public void setPromoteSecondaries(boolean on) {
+    this.promoteSecondaries = on;
+  }
+
+  /**
+   * {@code ip addr del A/len dev D}, as __inet_del_ifa does. Deleting a primary with
+   * {@link #promoteSecondaries()} off first deletes the secondaries of its subnet; with it on, the
+   * first of them becomes primary (see {@link #promote}). Each removal takes its local, prefix and
+   * broadcast entries, then every route whose preferred source was that address; removing a
+   * device's last address flushes all its routes.
    *
    * @throws NetlinkException EADDRNOTAVAIL when no such address
    */
@@ -237,7 +257,11 @@ public final class HostStack {
     }
     if (!target.secondary()) {
       for (IfAddress e : List.copyOf(l.addresses())) {
-        if (e.secondary() && e.mask() == target.mask() && target.matches(e.local())) {
+        if (e.secondary() && inSubnetOf(target, e)) {
+          if (promoteSecondaries) {
+            promote(l, target, e);
+            return target;
+          }
           removeOne(l.index(), e);
         }
       }
@@ -246,12 +270,62 @@ public final class HostStack {
     return target;
   }
 
+  private static boolean inSubnetOf(IfAddress prim, IfAddress e) {
+    return e.mask() == prim.mask() && prim.matches(e.local());
+  }
+
+  /**
+   * __inet_del_ifa with promotion: the routes of the subnet's secondaries (all carrying the old
+   * primary as prefsrc) go silently while the old primary is still listed; the old primary is
+   * unlinked and its own entries go (fib_del_ifaddr, then fib_sync_down_addr as it is no longer
+   * local); {@code promote} loses IFA_F_SECONDARY and moves after the last primary that stood
+   * between them (no wider in scope than the deleted one), or into the deleted one's place; it
+   * then gets its prefix, broadcast and local routes (NETDEV_UP), and the subnet's remaining
+   * secondaries get theirs back with it as prefsrc.
+   */
+  private void promote(Link l, IfAddress old, IfAddress promote) {
+    int ifindex = l.index();
+    List<IfAddress> cur = l.addresses();
+    int oldAt = cur.indexOf(old);
+    int promoteAt = cur.indexOf(promote);
+    int at = oldAt;
+    for (int i = oldAt + 1; i < promoteAt; i++) {
+      IfAddress e = cur.get(i);
+      if (!e.secondary() && old.scope() <= e.scope()) {
+        at = i; // after it, once the old primary is gone
+      }
+    }
+    List<IfAddress> later = new ArrayList<>();
+    for (int i = promoteAt; i < cur.size(); i++) {
+      if (inSubnetOf(old, cur.get(i))) {
+        fibDelIfaddr(l, cur.get(i), old);
+        if (i > promoteAt) {
+          later.add(cur.get(i));
+        }
+      }
+    }
+    List<IfAddress> rest = new ArrayList<>(cur);
+    rest.remove(oldAt);
+    Link without = l.withAddresses(rest);
+    links.update(without);
+    fibDelIfaddr(without, old, null);
+    IfAddress promoted = promote.withSecondary(false);
+    rest.remove(promoteAt - 1);
+    rest.add(at, promoted);
+    links.update(without.withAddresses(rest));
+    fibAddIfaddr(ifindex, promoted);
+    for (IfAddress e : later) {
+      fibAddIfaddr(ifindex, e);
+    }
+  }
+
   private void removeOne(int ifindex, IfAddress ifa) {
     Link l = device(ifindex);
     List<IfAddress> rest = new ArrayList<>(l.addresses());
     rest.remove(ifa);
-    links.update(l.withAddresses(rest));
-    fibDelIfaddr(l, ifa, rest);
+    Link without = l.withAddresses(rest);
+    links.update(without);
+    fibDelIfaddr(without, ifa, null);
     if (rest.isEmpty()) {
       // fib_disable_ip(dev, NETDEV_DOWN, force): every route through the device goes.
       main.removeIf(r -> r.oif() == ifindex);
@@ -306,33 +380,84 @@ public final class HostStack {
     }
   }
 
-  /** fib_del_ifaddr, then fib_sync_down_addr for an address no longer local anywhere. */
-  private void fibDelIfaddr(Link l, IfAddress ifa, List<IfAddress> rest) {
-    IfAddress prim = primaryOf(l, ifa);
-    int prefix = ifa.local().value() & ifa.mask();
-    Ipv4Address netBrd = new Ipv4Address(prefix | ~ifa.mask());
+  /**
+   * fib_del_ifaddr(ifa, iprim), then fib_sync_down_addr for an address gone and no longer local
+   * anywhere. {@code l} is the device as it is now: without {@code ifa} for a deletion, still with
+   * it (and its primary {@code iprim}) when a promotion moves its routes to a new prefsrc. An entry
+   * stays while another address with the same preferred source still needs it; the addresses of
+   * {@code iprim}'s subnet do not count, as they are all being re-added.
+   */
+  private void fibDelIfaddr(Link l, IfAddress ifa, IfAddress iprim) {
+    IfAddress prim = ifa;
+    int any = ifa.local().value() & ifa.mask();
+    int brd = any | ~ifa.mask();
+    boolean subnet = false;
+    if (ifa.secondary()) {
+      prim = primaryOf(l, ifa);
+      if (prim.secondary()) {
+        return; // "bug: prim == NULL"
+      }
+    } else if ((any >>> 24) != 0 && (any != ifa.local().value() || ifa.prefixLength() < 32)) {
+      if (!ifa.noPrefixRoute()) {
+        RouteType t = l.isLoopback() ? RouteType.LOCAL : RouteType.UNICAST;
+        unmagic(t == RouteType.UNICAST ? main : local, t, ifa.subnet(), l, prim);
+      }
+      subnet = true;
+    }
+    boolean gone = true;
     boolean localOk = false;
     boolean brdOk = false;
-    boolean netBrdOk = false;
-    for (IfAddress e : rest) {
-      localOk |= e.local().equals(ifa.local());
-      brdOk |= ifa.broadcast() != null && (ifa.broadcast().equals(e.broadcast())
-          || ifa.broadcast().value() == ((e.local().value() & e.mask()) | ~e.mask()));
-      netBrdOk |= e.prefixLength() < 31 && netBrd.value() == ((e.local().value() & e.mask()) | ~e.mask());
-    }
-    if (!ifa.secondary() && !ifa.noPrefixRoute()) {
-      RouteType t = l.isLoopback() ? RouteType.LOCAL : RouteType.UNICAST;
-      unmagic(t == RouteType.UNICAST ? main : local, t, ifa.subnet(), l, prim);
+    boolean brd1Ok = false;
+    IfAddress prim1 = null;
+    boolean samePrefsrc = false;
+    for (IfAddress e : l.addresses()) {
+      if (e.equals(ifa)) {
+        gone = false;
+        continue;
+      }
+      if (iprim != null && inSubnetOf(iprim, e)) {
+        continue;
+      }
+      if (e.secondary()) {
+        if (inSubnetOf(prim, e)) {
+          prim1 = prim;
+        } else {
+          if (!samePrefsrc) {
+            continue;
+          }
+          if (prim1 == null || !inSubnetOf(prim1, e)) {
+            prim1 = primaryOf(l, e);
+          }
+          if (prim1.secondary() || !prim1.local().equals(prim.local())) {
+            continue;
+          }
+        }
+      } else {
+        if (!prim.local().equals(e.local())) {
+          continue;
+        }
+        prim1 = e;
+        samePrefsrc |= !prim.equals(prim1);
+      }
+      localOk |= ifa.local().equals(e.local());
+      brdOk |= ifa.broadcast() != null && ifa.broadcast().equals(e.broadcast());
+      brd1Ok |= e.broadcast() != null && brd == e.broadcast().value();
+      int any1 = e.local().value() & e.mask();
+      if (prim1 == e && e.prefixLength() < 31 && (any1 >>> 24) != 0) {
+        int brd1 = any1 | ~e.mask();
+        brdOk |= ifa.broadcast() != null && (ifa.broadcast().value() == brd1 || ifa.broadcast().value() == any1);
+        brd1Ok |= brd == brd1 || brd == any1;
+      }
     }
     if (ifa.broadcast() != null && !brdOk) {
       unmagic(local, RouteType.BROADCAST, Ipv4Prefix.host(ifa.broadcast()), l, prim);
     }
-    if (!ifa.secondary() && ifa.prefixLength() < 31 && !netBrdOk) {
-      unmagic(local, RouteType.BROADCAST, Ipv4Prefix.host(netBrd), l, prim);
+    if (subnet && ifa.prefixLength() < 31 && !brd1Ok) {
+      unmagic(local, RouteType.BROADCAST, Ipv4Prefix.host(new Ipv4Address(brd)), l, prim);
     }
     if (!localOk) {
       unmagic(local, RouteType.LOCAL, Ipv4Prefix.host(ifa.local()), l, prim);
-      if (!isLocalAddress(ifa.local())) {
+      if (gone && !isLocalAddress(ifa.local())) {
         main.removeIf(r -> ifa.local().equals(r.prefsrc()));
         local.removeIf(r -> ifa.local().equals(r.prefsrc()));
       }

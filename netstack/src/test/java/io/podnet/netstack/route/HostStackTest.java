@@ -194,9 +194,191 @@ class HostStackTest {
         () -> h.addAddress("eth1", io.podnet.netstack.link.IfAddress.of(Ipv4Prefix.parse("192.168.50.10/24"), "eth1")));
     assertEquals("RTNETLINK answers: File exists", dup.iproute2Line());
     // deleting the primary takes the secondary with it (promote_secondaries=0)
+    h.setPromoteSecondaries(false);
     h.deleteAddress("eth1", a("192.168.50.10"), 24);
     assertEquals("", ip(h, "route").stdout());
     assertEquals("", ip(h, "route show table local dev eth1").stdout());
+  }
+
+  /**
+   * eth1 with 192.168.50.10/24 (brd) primary, 10.1.0.1/24 another subnet's primary, then .11 (brd)
+   * and .12 secondaries, a route with src .10 and one with src .11.
+   */
+  private static HostStack withSecondaries() throws NetlinkException {
+    HostStack h = HostStack.withLoopback();
+    h.addLink("eth1", io.podnet.netstack.link.LinkKind.ETHERNET, io.podnet.proto.packet.MacAddress.parse("08:00:27:00:00:01"));
+    h.setUp("eth1", true);
+    ok(h, "addr add 192.168.50.10/24 brd + dev eth1");
+    ok(h, "addr add 192.168.50.11/24 brd + dev eth1");
+    ok(h, "addr add 10.1.0.1/24 brd + dev eth1");
+    ok(h, "addr add 192.168.50.12/24 dev eth1");
+    ok(h, "route add 203.0.113.0/24 dev eth1 src 192.168.50.10");
+    ok(h, "route add 198.51.100.0/24 dev eth1 src 192.168.50.11");
+    assertEquals("""
+        10.1.0.0/24 dev eth1 proto kernel scope link src 10.1.0.1
+        192.168.50.0/24 dev eth1 proto kernel scope link src 192.168.50.10
+        198.51.100.0/24 dev eth1 scope link src 192.168.50.11
+        203.0.113.0/24 dev eth1 scope link src 192.168.50.10
+        """, stripped(ip(h, "route").stdout()));
+    assertEquals("""
+        local 10.1.0.1 dev eth1 proto kernel scope host src 10.1.0.1
+        broadcast 10.1.0.255 dev eth1 proto kernel scope link src 10.1.0.1
+        local 192.168.50.10 dev eth1 proto kernel scope host src 192.168.50.10
+        local 192.168.50.11 dev eth1 proto kernel scope host src 192.168.50.10
+        local 192.168.50.12 dev eth1 proto kernel scope host src 192.168.50.10
+        broadcast 192.168.50.255 dev eth1 proto kernel scope link src 192.168.50.10
+        """, stripped(ip(h, "route show table local dev eth1").stdout()));
+    assertEquals("""
+        inet 192.168.50.10/24 brd 192.168.50.255 scope global eth1
+        inet 10.1.0.1/24 brd 10.1.0.255 scope global eth1
+        inet 192.168.50.11/24 brd 192.168.50.255 scope global secondary eth1
+        inet 192.168.50.12/24 scope global secondary eth1
+        """, inetLines(h));
+    return h;
+  }
+
+  private static String inetLines(HostStack h) {
+    StringBuilder sb = new StringBuilder();
+    for (String line : ip(h, "-4 addr show dev eth1").stdout().split("\n")) {
+      if (line.strip().startsWith("inet ")) {
+        sb.append(line.strip()).append('\n');
+      }
+    }
+    return sb.toString();
+  }
+
+  @Test
+  void promoteSecondariesIsOnByDefault() {
+    HostStack h = HostStack.withLoopback();
+    assertTrue(h.promoteSecondaries());
+    h.setPromoteSecondaries(false);
+    assertFalse(h.promoteSecondaries());
+  }
+
+  @Test
+  void deletingAPrimaryPromotesTheFirstSecondaryOfItsSubnet() throws NetlinkException {
+    HostStack h = withSecondaries();
+    h.deleteAddress("eth1", a("192.168.50.10"), 24);
+    // .11 is primary now, placed after the primary that stood between (10.1.0.1); .12 stays secondary
+    assertEquals("""
+        inet 10.1.0.1/24 brd 10.1.0.255 scope global eth1
+        inet 192.168.50.11/24 brd 192.168.50.255 scope global eth1
+        inet 192.168.50.12/24 scope global secondary eth1
+        """, inetLines(h));
+    // the prefix route has the promoted address as prefsrc; the route with src .10 went, the one
+    // with src .11 stayed
+    assertEquals("""
+        10.1.0.0/24 dev eth1 proto kernel scope link src 10.1.0.1
+        192.168.50.0/24 dev eth1 proto kernel scope link src 192.168.50.11
+        198.51.100.0/24 dev eth1 scope link src 192.168.50.11
+        """, stripped(ip(h, "route").stdout()));
+    // the subnet's local and broadcast entries use .11; the other subnet's are untouched
+    assertEquals("""
+        local 10.1.0.1 dev eth1 proto kernel scope host src 10.1.0.1
+        broadcast 10.1.0.255 dev eth1 proto kernel scope link src 10.1.0.1
+        local 192.168.50.11 dev eth1 proto kernel scope host src 192.168.50.11
+        local 192.168.50.12 dev eth1 proto kernel scope host src 192.168.50.11
+        broadcast 192.168.50.255 dev eth1 proto kernel scope link src 192.168.50.11
+        """, stripped(ip(h, "route show table local dev eth1").stdout()));
+    assertFalse(h.isLocalAddress(a("192.168.50.10")));
+    assertTrue(h.isLocalAddress(a("192.168.50.12")));
+    assertEquals(a("192.168.50.11"), h.routeGet(a("192.168.50.99"), 0).src());
+
+    // once more: .12 (no broadcast of its own) takes over, and the route with src .11 goes
+    h.deleteAddress("eth1", a("192.168.50.11"), 24);
+    assertEquals("""
+        inet 10.1.0.1/24 brd 10.1.0.255 scope global eth1
+        inet 192.168.50.12/24 scope global eth1
+        """, inetLines(h));
+    assertEquals("""
+        10.1.0.0/24 dev eth1 proto kernel scope link src 10.1.0.1
+        192.168.50.0/24 dev eth1 proto kernel scope link src 192.168.50.12
+        """, stripped(ip(h, "route").stdout()));
+    assertEquals("""
+        local 10.1.0.1 dev eth1 proto kernel scope host src 10.1.0.1
+        broadcast 10.1.0.255 dev eth1 proto kernel scope link src 10.1.0.1
+        local 192.168.50.12 dev eth1 proto kernel scope host src 192.168.50.12
+        broadcast 192.168.50.255 dev eth1 proto kernel scope link src 192.168.50.12
+        """, stripped(ip(h, "route show table local dev eth1").stdout()));
+  }
+
+  @Test
+  void thePromotedAddressTakesThePrimarysPlaceWhenNoOtherPrimaryStandsBetween() throws NetlinkException {
+    HostStack h = withSecondaries();
+    ok(h, "addr add 10.2.0.1/24 dev eth1");
+    h.deleteAddress("eth1", a("10.1.0.1"), 24); // no secondaries: nothing promoted, nothing moved
+    assertEquals("""
+        inet 192.168.50.10/24 brd 192.168.50.255 scope global eth1
+        inet 10.2.0.1/24 scope global eth1
+        inet 192.168.50.11/24 brd 192.168.50.255 scope global secondary eth1
+        inet 192.168.50.12/24 scope global secondary eth1
+        """, inetLines(h));
+    // 10.2.0.1 stands between .10 and .11: .11 goes after it
+    ok(h, "addr del 10.2.0.1/24 dev eth1");
+    h.deleteAddress("eth1", a("192.168.50.10"), 24);
+    assertEquals("""
+        inet 192.168.50.11/24 brd 192.168.50.255 scope global eth1
+        inet 192.168.50.12/24 scope global secondary eth1
+        """, inetLines(h));
+  }
+
+  @Test
+  void thePromotedGoesAfterTheLastPrimaryOfItsScopeBetween() throws NetlinkException {
+    HostStack h = HostStack.withLoopback();
+    h.addLink("eth1", io.podnet.netstack.link.LinkKind.ETHERNET, io.podnet.proto.packet.MacAddress.parse("08:00:27:00:00:01"));
+    h.setUp("eth1", true);
+    ok(h, "addr add 192.168.50.10/24 dev eth1 scope link");
+    ok(h, "addr add 10.3.0.1/24 dev eth1 scope link");
+    ok(h, "addr add 10.4.0.1/24 dev eth1");
+    ok(h, "addr add 192.168.50.11/24 dev eth1 scope link");
+    assertEquals("""
+        inet 192.168.50.10/24 scope link eth1
+        inet 10.3.0.1/24 scope link eth1
+        inet 10.4.0.1/24 scope global eth1
+        inet 192.168.50.11/24 scope link secondary eth1
+        """, inetLines(h));
+    // 10.3.0.1 has the deleted one's scope: .11 goes after it; 10.4.0.1 is narrower (global): before it
+    h.deleteAddress("eth1", a("192.168.50.10"), 24);
+    assertEquals("""
+        inet 10.3.0.1/24 scope link eth1
+        inet 192.168.50.11/24 scope link eth1
+        inet 10.4.0.1/24 scope global eth1
+        """, inetLines(h));
+    assertEquals("192.168.50.0/24 dev eth1 proto kernel scope link src 192.168.50.11\n",
+        stripped(ip(h, "route show 192.168.50.0/24").stdout()));
+  }
+
+  @Test
+  void withPromotionOffAPrimarysSecondariesAndTheirRoutesGoWithIt() throws NetlinkException {
+    HostStack h = withSecondaries();
+    h.setPromoteSecondaries(false);
+    h.deleteAddress("eth1", a("192.168.50.10"), 24);
+    assertEquals("inet 10.1.0.1/24 brd 10.1.0.255 scope global eth1\n", inetLines(h));
+    assertEquals("10.1.0.0/24 dev eth1 proto kernel scope link src 10.1.0.1\n", stripped(ip(h, "route").stdout()));
+    assertEquals("""
+        local 10.1.0.1 dev eth1 proto kernel scope host src 10.1.0.1
+        broadcast 10.1.0.255 dev eth1 proto kernel scope link src 10.1.0.1
+        """, stripped(ip(h, "route show table local dev eth1").stdout()));
+  }
+
+  @Test
+  void deletingASecondaryPromotesNothing() throws NetlinkException {
+    HostStack h = withSecondaries();
+    h.deleteAddress("eth1", a("192.168.50.11"), 24);
+    assertEquals("""
+        inet 192.168.50.10/24 brd 192.168.50.255 scope global eth1
+        inet 10.1.0.1/24 brd 10.1.0.255 scope global eth1
+        inet 192.168.50.12/24 scope global secondary eth1
+        """, inetLines(h));
+    // the broadcast entry stays for the primary; the route with src .11 goes
+    assertEquals("""
+        local 10.1.0.1 dev eth1 proto kernel scope host src 10.1.0.1
+        broadcast 10.1.0.255 dev eth1 proto kernel scope link src 10.1.0.1
+        local 192.168.50.10 dev eth1 proto kernel scope host src 192.168.50.10
+        local 192.168.50.12 dev eth1 proto kernel scope host src 192.168.50.10
+        broadcast 192.168.50.255 dev eth1 proto kernel scope link src 192.168.50.10
+        """, stripped(ip(h, "route show table local dev eth1").stdout()));
+    assertFalse(ip(h, "route").stdout().contains("198.51.100.0"));
   }
 
   @Test

@@ -103,7 +103,8 @@ class IpAddrNeighTranscriptTest {
   }
 
   @Test
-  void deletingAPrimaryTakesItsSecondaries() {
+  void withoutPromotionDeletingAPrimaryTakesItsSecondaries() {
+    ctr.stack().setPromoteSecondaries(false);
     ok("addr add 192.168.10.50/24 dev eth1");
     ok("addr del 192.168.10.100/24 dev eth1");
     assertFalse(eth1Inet().contains("inet "), eth1Inet());
@@ -130,8 +131,9 @@ class IpAddrNeighTranscriptTest {
   }
 
   @Test
-  void flushOfAPrimaryWithSecondariesReportsTheSecondariesGoneFirst() {
+  void withoutPromotionFlushOfAPrimaryWithSecondariesReportsTheSecondariesGoneFirst() {
     // promote_secondaries=0: the primary's deletion takes the secondary, whose own deletion then fails
+    ctr.stack().setPromoteSecondaries(false);
     ok("addr add 192.168.10.50/24 dev eth1");
     assertEquals(new CommandResult("", "Failed to send flush request: Cannot assign requested address\n", 255),
         ip("addr flush dev eth1"));
@@ -141,6 +143,62 @@ class IpAddrNeighTranscriptTest {
     ok("addr add 10.1.0.1/24 dev eth1");
     ok("addr flush dev eth1 primary");
     assertFalse(eth1Inet().contains("inet "));
+  }
+
+  @Test
+  void deletingAPrimaryPromotesItsFirstSecondary() {
+    // promote_secondaries=1, as on the lab's hosts
+    ok("addr add 192.168.10.50/24 dev eth1");
+    ok("addr add 192.168.10.60/24 dev eth1");
+    ok("addr del 192.168.10.100/24 dev eth1");
+    assertEquals("""
+        3: eth1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000
+            altname enp0s9
+            inet 192.168.10.50/24 scope global eth1
+               valid_lft forever preferred_lft forever
+            inet 192.168.10.60/24 scope global secondary eth1
+               valid_lft forever preferred_lft forever
+        """, eth1Inet());
+    assertEquals("192.168.10.0/24 dev eth1 proto kernel scope link src 192.168.10.50\n",
+        stripped(ip("route show dev eth1 scope link").stdout()));
+    assertEquals("""
+        local 192.168.10.50 dev eth1 proto kernel scope host src 192.168.10.50
+        local 192.168.10.60 dev eth1 proto kernel scope host src 192.168.10.50
+        broadcast 192.168.10.255 dev eth1 proto kernel scope link src 192.168.10.50
+        """, stripped(ip("route show table local dev eth1").stdout()));
+    assertEquals("""
+        192.168.10.101 dev eth1 src 192.168.10.50 uid 0
+            cache
+        """, stripped(ip("route get 192.168.10.101").stdout()));
+    // the secondary is deleted alone
+    ok("addr del 192.168.10.60/24 dev eth1");
+    assertFalse(ip("route show table all").stdout().contains("192.168.10.60"));
+    assertTrue(eth1Inet().contains("inet 192.168.10.50/24 scope global eth1\n"), eth1Inet());
+  }
+
+  @Test
+  void flushOfAPrimaryWithSecondariesSucceedsWithPromotion() {
+    ok("addr add 192.168.10.50/24 dev eth1");
+    ok("addr add 192.168.10.60/24 dev eth1");
+    // the primary goes, .50 is promoted, then .50 and .60 go in the same round
+    assertEquals(new CommandResult("\n*** Round 1, deleting 3 addresses ***\n*** Flush is complete after 1 round ***\n",
+        "", 0), ip("-s addr flush dev eth1"));
+    assertFalse(eth1Inet().contains("inet "), eth1Inet());
+    assertFalse(ip("route show table all").stdout().contains("192.168.10."));
+    ok("addr add 192.168.10.100/24 dev eth1");
+    ok("addr add 192.168.10.50/24 dev eth1");
+    ok("addr flush dev eth1");
+    assertFalse(eth1Inet().contains("inet "), eth1Inet());
+    // primary only: one round; the promoted secondary stays, primary now
+    ok("addr add 192.168.10.100/24 dev eth1");
+    ok("addr add 192.168.10.50/24 dev eth1");
+    ok("addr flush dev eth1 primary");
+    assertTrue(eth1Inet().endsWith("""
+            inet 192.168.10.50/24 scope global eth1
+               valid_lft forever preferred_lft forever
+        """), eth1Inet());
+    assertEquals("192.168.10.0/24 dev eth1 proto kernel scope link src 192.168.10.50\n",
+        stripped(ip("route show dev eth1 scope link").stdout()));
   }
 
   @ParameterizedTest(name = "ip {0}")
