@@ -395,22 +395,14 @@ public final class HostCore {
   }
 
   /**
-   * A frame arrives on {@code dev}: all of {@code frame}, which the caller hands over (a fresh
-   * array it will neither read nor write again), so it is not copied as {@link #receive} does.
-   */
-  public void receiveOwned(String dev, byte[] frame) {
-    guarded(() -> receiveFrame(dev, frame, null, 0));
-    finish();
-  }
-
-  /**
    * A frame arrives on {@code dev}: all of {@code frame}, an array others may hold too (the sender,
    * the other ports of a flooded frame, a capture). Not copied: the core never writes to a frame it
    * received (every rewrite, from the TTL of a forwarded packet to a service translation, is made
    * on a copy), and it may keep the array (captures, reassembly) as long as it likes.
    */
   public void receiveShared(String dev, byte[] frame) {
-    receiveOwned(dev, frame);
+    guarded(() -> receiveFrame(dev, frame, null, 0));
+    finish();
   }
 
   /** A frame received on {@code dev} (owned by the callee): taps, the ingress program, the stack. */

@@ -287,9 +287,9 @@ class HostCoreTest {
   // ------------------------------------------------------------------ forwarding
 
   /**
-   * HostActor wraps transmitted arrays in a ByteString without copying and hands received copies
-   * to the core: both rely on the core never writing to a frame after it has left, and on
-   * receiveOwned behaving as receive. Pings through the router, one of them fragmented and
+   * HostActor wraps transmitted arrays in a ByteString without copying: that relies on the core
+   * never writing to a frame after it has left, and on receiveShared (here of a copy per receiver)
+   * behaving as receive. Pings through the router, one of them fragmented and
    * reassembled, with every frame compared to the copy taken when it was sent.
    */
   @Test

@@ -36,7 +36,7 @@ final class TestNet {
   final List<Sent> wire = new ArrayList<>();
   long now;
   int seed = 1;
-  /** Deliver with {@link HostCore#receiveOwned} (a fresh copy per receiver) instead of {@code receive}. */
+  /** Deliver a fresh copy per receiver with {@link HostCore#receiveShared} instead of {@code receive}. */
   boolean owned;
   /** Deliver with {@link HostCore#receiveShared}: the sender's very array to every receiver, as host actors in one JVM do. */
   boolean shared;
@@ -122,7 +122,7 @@ final class TestNet {
           if (shared) {
             hosts.get(p.host()).receiveShared(p.dev(), s.frame());
           } else if (owned) {
-            hosts.get(p.host()).receiveOwned(p.dev(), s.frame().clone());
+            hosts.get(p.host()).receiveShared(p.dev(), s.frame().clone());
           } else {
             hosts.get(p.host()).receive(p.dev(), s.frame(), 0, s.frame().length);
           }
