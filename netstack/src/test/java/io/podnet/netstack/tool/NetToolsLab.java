@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
@@ -46,6 +49,9 @@ final class NetToolsLab {
 
   final Map<String, ActorRef<HostActor.Command>> hosts = new HashMap<>();
   final List<ActorRef<SegmentActor.Command>> segments = new ArrayList<>();
+  /** The runs started in this lab, whose output sinks {@link #settle} drains. */
+  private final List<Run> started = new ArrayList<>();
+  private static final AtomicInteger barrierIds = new AtomicInteger();
 
   NetToolsLab(boolean bHasDefaultRoute) {
     int n = labs.incrementAndGet();
@@ -97,6 +103,9 @@ final class NetToolsLab {
     final String id;
     final ActorRef<HostActor.Command> host;
     final ConcurrentLinkedQueue<ToolOutput> received = new ConcurrentLinkedQueue<>();
+    /** Barriers sent to the sink and not yet reached, by id. */
+    final Map<String, CompletableFuture<Void>> barriers = new ConcurrentHashMap<>();
+    ActorRef<ToolOutput> sink;
 
     Run(String id, ActorRef<HostActor.Command> host) {
       this.id = id;
@@ -133,11 +142,17 @@ final class NetToolsLab {
   /** Starts {@code argv} on {@code host} in {@code cwd}, and lets the lab settle. */
   Run startIn(String cwd, String host, String... argv) {
     Run r = new Run("run-" + runs.incrementAndGet(), hosts.get(host));
-    ActorRef<ToolOutput> sink = testKit.spawn(Behaviors.<ToolOutput>receiveMessage(m -> {
-      r.received.add(m);
+    r.sink = testKit.spawn(Behaviors.<ToolOutput>receiveMessage(m -> {
+      CompletableFuture<Void> barrier = r.barriers.remove(m.id());
+      if (barrier != null) {
+        barrier.complete(null);
+      } else {
+        r.received.add(m);
+      }
       return Behaviors.same();
     }));
-    r.host.tell(new HostActor.RunTool(r.id, List.of(argv), cwd, sink));
+    started.add(r);
+    r.host.tell(new HostActor.RunTool(r.id, List.of(argv), cwd, r.sink));
     settle();
     return r;
   }
@@ -174,7 +189,8 @@ final class NetToolsLab {
 
   /**
    * Waits until every actor of the lab has handled what was sent to it: three rounds of a request
-   * to each segment and host in turn (frames travel host, segment, host, segment, host).
+   * to each segment and host in turn (frames travel host, segment, host, segment, host), then a
+   * barrier through each run's output sink, so that what a host sent to a run is in its output.
    */
   void settle() {
     TestProbe<SegmentActor.Stats> stats = testKit.createTestProbe();
@@ -188,6 +204,17 @@ final class NetToolsLab {
           s.tell(new SegmentActor.GetStats(stats.getRef()));
           stats.receiveMessage(Duration.ofSeconds(5));
         }
+      }
+    }
+    for (Run r : started) {
+      String id = "barrier-" + barrierIds.incrementAndGet();
+      CompletableFuture<Void> reached = new CompletableFuture<>();
+      r.barriers.put(id, reached);
+      r.sink.tell(new ToolOutput.Stdout(id, ""));
+      try {
+        reached.get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new AssertionError("the output sink of " + r.id + " did not answer a barrier", e);
       }
     }
   }
