@@ -17,8 +17,14 @@ public final class Router {
 
   public static Behavior<HostActor.Command> create(HostConfig config,
       Map<String, ActorRef<SegmentActor.Command>> segments) {
+    return create(config, segments, Tools.standard());
+  }
+
+  /** A router with {@code tools} (the standard ones, and what its machine adds, such as {@code reboot}). */
+  public static Behavior<HostActor.Command> create(HostConfig config,
+      Map<String, ActorRef<SegmentActor.Command>> segments, Map<String, io.podnet.netstack.tool.ToolFactory> tools) {
     HostConfig forwarding = new HostConfig(config.name(), config.seed(), true, config.links(), config.routes(),
         config.etcHosts());
-    return HostActor.create(forwarding, segments, Tools.standard());
+    return HostActor.create(forwarding, segments, tools);
   }
 }

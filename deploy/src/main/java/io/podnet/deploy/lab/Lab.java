@@ -8,6 +8,7 @@ import io.podnet.deploy.control.Output;
 import io.podnet.deploy.topology.LabSpec.HostKind;
 import io.podnet.netstack.actor.HostActor;
 import io.podnet.netstack.actor.HostKeys;
+import io.podnet.netstack.actor.MachineActor;
 import io.podnet.netstack.actor.SegmentActor;
 import io.podnet.netstack.actor.ToolOutput;
 import io.podnet.netstack.tool.Tools;
@@ -49,6 +50,12 @@ public final class Lab implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final Map<String, ActorRef<HostActor.Command>> hosts = new LinkedHashMap<>();
   private final AtomicLong commands = new AtomicLong();
+
+  /**
+   * How long a host is down when someone runs {@code reboot} on it: about what the reference lab's
+   * VMs take from shutdown to a running kubelet.
+   */
+  public static final Duration REBOOT_TIME = Duration.ofSeconds(30);
 
   private Lab(LabPlan plan, ActorSystem<Void> system) {
     this.plan = plan;
@@ -107,9 +114,15 @@ public final class Lab implements AutoCloseable {
           mine.put(l.name(), segments.get(l.segment()));
         }
       }
-      Behavior<HostActor.Command> b = h.spec().kind() == HostKind.ROUTER ? Router.create(h.config(), mine)
-          : HostActor.create(h.config(), mine, hostTools, extensions.apply(h));
-      lab.hosts.put(h.spec().name(), system.systemActorOf(b, "host-" + h.spec().name(), Props.empty()));
+      // Each boot builds the host afresh (a new stack from the topology, new agents), with `reboot`.
+      java.util.function.Function<io.podnet.netstack.tool.ToolFactory, Behavior<HostActor.Command>> boot = reboot -> {
+        Map<String, io.podnet.netstack.tool.ToolFactory> tools = new HashMap<>(hostTools);
+        tools.put("reboot", reboot);
+        return h.spec().kind() == HostKind.ROUTER ? Router.create(h.config(), mine, tools)
+            : HostActor.create(h.config(), mine, tools, extensions.apply(h));
+      };
+      lab.hosts.put(h.spec().name(), system.systemActorOf(MachineActor.create(h.spec().name(), REBOOT_TIME, boot),
+          "host-" + h.spec().name(), Props.empty()));
     }
     lab.awaitAttached(segments, Duration.ofSeconds(10));
     return lab;

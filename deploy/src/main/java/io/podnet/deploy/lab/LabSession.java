@@ -107,7 +107,7 @@ public final class LabSession implements AutoCloseable {
       Files.writeString(dir.path().resolve("hosts"), String.join("\n", lab.hostNames()) + "\n",
           StandardCharsets.UTF_8);
       List<String> tools = new ArrayList<>(Tools.standard().keySet());
-      tools.addAll(List.of("cilium", "cilium-dbg", "hubble", "helm"));
+      tools.addAll(List.of("cilium", "cilium-dbg", "hubble", "helm", "reboot"));
       dir.installShims(tools);
       dir.writePort(b.localAddress().getPort());
       return self[0];

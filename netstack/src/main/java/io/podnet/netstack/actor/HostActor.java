@@ -31,7 +31,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * at its next deadline. Routers and nodes are hosts with more tools and hooks.
  */
 public final class HostActor extends AbstractBehavior<Object> {
-  public sealed interface Command {}
+  public sealed interface Command permits RunTool, SignalTool, KillTool, PowerOff, LinkAttached, ExtensionMessage,
+      Watched, Tick, ShutdownDone, MachineActor.Reboot {}
 
   /** Run {@code argv} (tool name first) in {@code cwd}; output and the exit code go to {@code replyTo}. */
   public record RunTool(String id, List<String> argv, String cwd, ActorRef<ToolOutput> replyTo)
@@ -47,7 +48,18 @@ public final class HostActor extends AbstractBehavior<Object> {
   /** The tool's caller went away: stop it without a word. */
   public record KillTool(String id) implements Command, KryoMessage {}
 
+  /**
+   * The machine goes down, as on {@code reboot}: running commands end as an ssh session does when
+   * its host goes away; with {@code graceful}, the extension shuts down first (as systemd stops
+   * services, within {@link #SHUTDOWN_TIMEOUT}), otherwise at once (a crash, {@code reboot -f}).
+   * The actor then stops.
+   */
+  public record PowerOff(boolean graceful) implements Command, KryoMessage {}
+
   private record LinkAttached(String dev, SegmentActor.Attached attached) implements Command {}
+
+  /** The extension's graceful shutdown is over: delivered by this actor to itself. */
+  private enum ShutdownDone implements Command, org.apache.pekko.actor.NoSerializationVerificationNeeded { INSTANCE }
 
   /** A message for the extension, wrapped by one of its adapters. */
   private record ExtensionMessage(Object message) implements Command {}
@@ -60,6 +72,9 @@ public final class HostActor extends AbstractBehavior<Object> {
   private record Running(Tool tool, ToolContext ctx) {}
 
   private static final String CORE_TIMER = "core";
+  private static final String SHUTDOWN_TIMER = "shutdown";
+  /** How long a graceful shutdown may take before the machine goes down anyway. */
+  public static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
 
   private final HostConfig config;
@@ -74,6 +89,7 @@ public final class HostActor extends AbstractBehavior<Object> {
   private java.util.function.Function<String, io.podnet.proto.packet.Ipv4Address> dns = n -> null;
   private final Map<String, ActorRef<Frame>> uplinks = new HashMap<>();
   private final Map<String, Running> running = new HashMap<>();
+  private boolean shuttingDown;
   private final ActorRef<Frame> inbox;
   private long scheduledFor = Long.MAX_VALUE;
   private long framesDroppedUnattached;
@@ -225,6 +241,8 @@ public final class HostActor extends AbstractBehavior<Object> {
         .onMessage(RunTool.class, this::onRunTool)
         .onMessage(SignalTool.class, this::onSignalTool)
         .onMessage(KillTool.class, this::onKillTool)
+        .onMessage(PowerOff.class, this::onPowerOff)
+        .onMessageEquals(ShutdownDone.INSTANCE, () -> Behaviors.stopped())
         .onMessage(LinkAttached.class, this::onLinkAttached)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(ExtensionMessage.class, m -> step(() -> extension.onMessage(m.message())))
@@ -305,7 +323,34 @@ public final class HostActor extends AbstractBehavior<Object> {
     return Behaviors.same();
   }
 
+  private Behavior<Object> onPowerOff(PowerOff p) {
+    if (shuttingDown) {
+      return p.graceful() ? Behaviors.same() : Behaviors.stopped();
+    }
+    shuttingDown = true;
+    step(() -> {
+      for (Running t : List.copyOf(running.values())) {
+        t.ctx().guarded(() -> {
+          t.ctx().err("Connection to " + config.name() + " closed by remote host.\n");
+          t.ctx().exit(255);
+        });
+      }
+      running.clear();
+    });
+    if (!p.graceful() || extension == null) {
+      return Behaviors.stopped();
+    }
+    scheduler.startSingleTimer(SHUTDOWN_TIMER, ShutdownDone.INSTANCE, SHUTDOWN_TIMEOUT);
+    ActorRef<Object> self = getContext().getSelf();
+    return step(() -> extension.shutdown(() -> self.tell(ShutdownDone.INSTANCE)));
+  }
+
   private Behavior<Object> onRunTool(RunTool r) {
+    if (shuttingDown) {
+      r.replyTo().tell(new ToolOutput.Stderr(r.id(), "podnet: " + config.name() + " is going down\n"));
+      r.replyTo().tell(new ToolOutput.Exited(r.id(), 255));
+      return Behaviors.same();
+    }
     return step(() -> {
       ActorRef<ToolOutput> to = r.replyTo();
       String name = r.argv().isEmpty() ? "" : r.argv().get(0);

@@ -27,6 +27,16 @@ public interface HostExtension {
   /** The host actor is stopping. */
   default void stop() {}
 
+  /**
+   * The machine is shutting down gracefully (a {@code reboot}): finish what must be finished (give
+   * up leases, as a stopped agent does) and then run {@code done}, on the host's thread. The host
+   * stops after {@code done}, or after {@link HostActor#SHUTDOWN_TIMEOUT} at the latest; {@link #stop}
+   * follows.
+   */
+  default void shutdown(Runnable done) {
+    done.run();
+  }
+
   /** The host, as an extension sees it. */
   interface Context {
     String hostName();

@@ -20,5 +20,7 @@ public final class NetstackKryo implements KryoRegistrar {
     kryo.register(ToolOutput.Exited.class, 1015);
     kryo.register(HostConfig.class, 1016);
     kryo.register(HostConfig.LinkConfig.class, 1017);
+    kryo.register(HostActor.PowerOff.class, 1018);
+    kryo.register(MachineActor.Reboot.class, 1019);
   }
 }
