@@ -73,7 +73,7 @@ public record LabDir(Path path) {
     }
   }
 
-  /** Installs the shim and one link per tool name into {@code bin/}. */
+  /** Installs the shim and one link per tool name into {@code bin/}, and podnet's {@code ssh}. */
   public void installShims(Iterable<String> tools) {
     try {
       Files.createDirectories(binDir());
@@ -90,6 +90,16 @@ public record LabDir(Path path) {
         Files.deleteIfExists(link);
         Files.createSymbolicLink(link, shim.getFileName());
       }
+      // ssh to another host of the lab: a shell whose tools act there (never a real connection).
+      Path ssh = binDir().resolve("ssh");
+      try (var in = LabDir.class.getResourceAsStream("/io/podnet/deploy/podnet-ssh.sh")) {
+        if (in == null) {
+          throw new IllegalStateException("podnet-ssh.sh missing from the podnet jar");
+        }
+        Files.deleteIfExists(ssh);
+        Files.write(ssh, in.readAllBytes());
+      }
+      Files.setPosixFilePermissions(ssh, PosixFilePermissions.fromString("rwx------"));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot install tool shims in " + binDir(), e);
     }

@@ -64,6 +64,7 @@ class TranscriptRunnerTest {
     java.nio.file.Files.writeString(dir.tokenFile(), TOKEN + "\n");
     dir.writePort(port);
     dir.installShims(List.of("whereami", "capture", "broken"));
+    java.nio.file.Files.writeString(dir.path().resolve("hosts"), "h\nr1\nr2\n");
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (PrintStream ps = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         TranscriptRunner runner = new TranscriptRunner(dir.path(), Map.of(), ps, timeout)) {
@@ -125,5 +126,29 @@ class TranscriptRunnerTest {
     String out = replay("h# sleep 60\nh# echo after\n", Duration.ofMillis(500), failed);
     assertEquals("root@h:~# sleep 60\n^C\nroot@h:~# echo after\nafter\n", out);
     assertTrue(failed[0] >= 1);
+  }
+
+  @Test
+  void sshRunsACommandOnAnotherHostOfTheLab() throws Exception {
+    int[] failed = new int[1];
+    String out = replay("""
+        r1# ssh r2 whereami a b
+        r1# ssh -t root@r2 'whereami x | tr a-z A-Z'; whereami y
+        r1# ssh nowhere whereami; echo rc=$?
+        r1# ssh; echo rc=$?
+        """, Duration.ofSeconds(30), failed);
+    assertEquals("""
+        root@r1:~# ssh r2 whereami a b
+        on r2 a b
+        root@r1:~# ssh -t root@r2 'whereami x | tr a-z A-Z'; whereami y
+        ON R2 X
+        on r1 y
+        root@r1:~# ssh nowhere whereami; echo rc=$?
+        ssh: Could not resolve hostname nowhere: Name or service not known
+        rc=255
+        root@r1:~# ssh; echo rc=$?
+        usage: ssh [-qtT] [-l login_name] [-o option] [-p port] destination [command [argument ...]]
+        rc=255
+        """, out);
   }
 }
