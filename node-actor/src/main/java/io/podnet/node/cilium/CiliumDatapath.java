@@ -77,7 +77,7 @@ public final class CiliumDatapath {
   public static final String DROP_FRAG_NEEDED = "Fragmentation needed";
   public static final String DROP_NO_BACKEND = "Service backend not found";
   public static final String DROP_IS_CLUSTER_IP = "Is a ClusterIP";
-  public static final String DROP_NO_FIB = "No FIB rule matched";
+  public static final String DROP_NO_FIB = "FIB lookup failed";
   public static final String DROP_NAT_NO_PORT = "No mapping for NAT masquerade";
 
   /** The source ports SNAT picks from for NodePort traffic to remote backends (NODEPORT_PORT_{MIN,MAX}_NAT). */
