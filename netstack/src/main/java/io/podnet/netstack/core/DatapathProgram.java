@@ -45,7 +45,7 @@ public interface DatapathProgram {
   }
 
   /** What happens to the frame. */
-  sealed interface Verdict permits Pass, Drop, Redirect, Transmit {}
+  sealed interface Verdict permits Pass, Drop, Redirect, RedirectNeigh, Transmit {}
 
   /** TC_ACT_OK: continue as the kernel would without the program. */
   record Pass() implements Verdict {}
@@ -60,6 +60,21 @@ public interface DatapathProgram {
    * that device's egress program, taps, the wire (a tunnel device encapsulates with {@code tunnel}).
    */
   record Redirect(String dev, byte[] frame, boolean ingress, TunnelKey tunnel) implements Verdict {}
+
+  /**
+   * {@code bpf_redirect_neigh}: the IPv4 datagram in {@code frame} (its Ethernet header is
+   * replaced) is transmitted out of {@code dev} to the next hop {@code nextHop}, whose MAC the
+   * neighbour subsystem supplies (resolving it first, the datagram queued, when unknown): that
+   * device's egress program, taps, the wire. The program has done its FIB lookup (and TTL) itself;
+   * a datagram over the device's MTU is dropped, not fragmented.
+   */
+  record RedirectNeigh(String dev, byte[] frame, Ipv4Address nextHop) implements Verdict {
+    public RedirectNeigh {
+      if (dev == null || frame == null || nextHop == null) {
+        throw new IllegalArgumentException("redirect_neigh needs a device, a frame and a next hop");
+      }
+    }
+  }
 
   /** The frame goes out of {@code dev} as it is: taps, counters, the wire; no program runs. */
   record Transmit(String dev, byte[] frame) implements Verdict {}
@@ -80,6 +95,10 @@ public interface DatapathProgram {
 
   static Verdict encapsulate(String tunnelDev, byte[] frame, TunnelKey key) {
     return new Redirect(tunnelDev, frame, false, key);
+  }
+
+  static Verdict redirectNeigh(String dev, byte[] frame, Ipv4Address nextHop) {
+    return new RedirectNeigh(dev, frame, nextHop);
   }
 
   static Verdict transmit(String dev, byte[] frame) {

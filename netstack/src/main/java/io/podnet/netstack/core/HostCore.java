@@ -774,6 +774,25 @@ public final class HostCore {
         return;
       }
       xmitWire(l, t.frame(), null);
+    } else if (v instanceof DatapathProgram.RedirectNeigh n) {
+      Link l = link(n.dev());
+      if (l == null || !l.up()) {
+        drop("redirect: device " + n.dev() + " missing or down");
+        return;
+      }
+      byte[] f = n.frame();
+      if (f.length < EthernetHeader.LENGTH + Ipv4Header.MIN_LENGTH
+          || Bytes.u16(f, EthernetHeader.TYPE_OFFSET) != EtherType.IPV4) {
+        drop("redirect_neigh: not IPv4");
+        return;
+      }
+      byte[] d = Arrays.copyOfRange(f, EthernetHeader.LENGTH, f.length);
+      if (d.length > l.mtu()) {
+        counter(l.name())[TX_DROPPED]++;
+        drop("redirect_neigh: over the MTU");
+        return;
+      }
+      neighOutput(l, n.nextHop(), d, null);
     } else if (v instanceof DatapathProgram.Redirect r) {
       if (depth >= MAX_REDIRECTS) {
         drop("redirect loop");

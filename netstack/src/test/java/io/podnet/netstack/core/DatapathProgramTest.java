@@ -56,6 +56,44 @@ class DatapathProgramTest {
   }
 
   @Test
+  void redirectNeighResolvesTheNextHopAndRunsTheEgressProgram() {
+    net.nic("A", "eth1", "08:00:27:04:d1:9c", "192.168.10.100/24", "lan");
+    net.nic("A", "in0", "0a:00:00:00:00:01", "172.20.0.1/24", "pod");
+    net.nic("P", "eth0", "0a:00:00:00:00:02", "172.20.0.10/24", "pod");
+    net.nic("B", "eth1", "08:00:27:af:e6:df", "192.168.10.101/24", "lan");
+    net.ip("P", "route add default via 172.20.0.1 dev eth0");
+    net.host("A").attach("in0", DatapathProgram.Hook.INGRESS, p -> HostCoreTest.describe(p.frame()).startsWith("ARP")
+        ? DatapathProgram.PASS : DatapathProgram.redirectNeigh("eth1", p.frame(), a("192.168.10.101")));
+    List<String> egress = new ArrayList<>();
+    net.host("A").attach("eth1", DatapathProgram.Hook.EGRESS, p -> {
+      egress.add(HostCoreTest.describe(p.frame()));
+      return DatapathProgram.PASS;
+    });
+    List<byte[]> atB = new ArrayList<>();
+    net.host("B").addTap("eth1", false, (d, dir, t, us, f) -> {
+      if (dir == HostCore.Direction.IN) {
+        atB.add(f);
+      }
+    });
+    net.host("P").openPing(37).send(a("10.10.0.1"), 1, new byte[56]);
+    net.runFor(1_000_000);
+    assertTrue(HostCoreTest.describe(atB.get(0)).startsWith("ARP"), "A resolved the next hop first");
+    byte[] echo = atB.get(1);
+    assertEquals(MacAddress.parse("08:00:27:af:e6:df").value(), io.podnet.proto.packet.Bytes.u48(echo, 0));
+    assertEquals(MacAddress.parse("08:00:27:04:d1:9c").value(), io.podnet.proto.packet.Bytes.u48(echo, 6));
+    assertTrue(HostCoreTest.describe(echo).startsWith("IP 172.20.0.10 > 10.10.0.1 ttl 64: "), HostCoreTest.describe(echo));
+    assertTrue(egress.stream().anyMatch(x -> x.startsWith("IP 172.20.0.10 > 10.10.0.1")), egress.toString());
+    assertEquals(2, net.host("A").counters("in0").rxPackets(), "the ARP request and the redirected echo");
+    // over the device's MTU: dropped, not fragmented
+    net.ip("A", "link set eth1 mtu 1400");
+    net.host("P").openPing(38).send(a("10.10.0.1"), 1, new byte[1420]);
+    net.runFor(1_000_000);
+    assertEquals(1, net.host("A").drops("redirect_neigh: over the MTU"), "1448 bytes over eth1's 1400");
+    assertEquals(1, net.host("A").counters("eth1").txDropped());
+    assertEquals(2, atB.size());
+  }
+
+  @Test
   void collectMetadataGeneveTunnelEncapsulatesAndDecapsulates() {
     net.nic("A", "eth1", "08:00:27:04:d1:9c", "192.168.10.100/24", "lan");
     net.nic("B", "eth1", "08:00:27:af:e6:df", "192.168.10.101/24", "lan");

@@ -573,6 +573,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
         ips.put(name + "." + ns, cip);
       }
       Struct ep = endpoints.get(e.getKey());
+      boolean etpLocal = "Local".equals(Json.str(svc, "spec.externalTrafficPolicy"));
       for (Struct port : Json.structs(svc, "spec.ports")) {
         int proto = "UDP".equals(Json.str(port, "protocol")) ? 17 : 6;
         int portNo = Integer.parseInt(Json.str(port, "port"));
@@ -583,16 +584,24 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
         String nodePort = Json.str(port, "nodePort");
         if (!nodePort.isEmpty() && (type.equals("NodePort") || type.equals("LoadBalancer"))) {
           fronts.add(new ServiceTable.Frontend(ns, name, "NodePort", settings.internalIp(),
-              Integer.parseInt(nodePort), proto, backends));
+              Integer.parseInt(nodePort), proto, backends, etpLocal));
         }
         if (type.equals("LoadBalancer")) {
           for (Struct ing : Json.structs(svc, "status.loadBalancer.ingress")) {
             try {
               fronts.add(new ServiceTable.Frontend(ns, name, "LoadBalancer", Ipv4Address.parse(Json.str(ing, "ip")),
-                  portNo, proto, backends));
+                  portNo, proto, backends, etpLocal));
             } catch (IllegalArgumentException ignored) {
               // a hostname ingress
             }
+          }
+        }
+        for (Value ext : Json.list(svc, "spec.externalIPs")) {
+          try {
+            fronts.add(new ServiceTable.Frontend(ns, name, "ExternalIPs", Ipv4Address.parse(ext.getStringValue()),
+                portNo, proto, backends, etpLocal));
+          } catch (IllegalArgumentException ignored) {
+            // an IPv6 external IP
           }
         }
       }

@@ -6,6 +6,9 @@ import io.podnet.netstack.core.DatapathProgram.TunnelKey;
 import io.podnet.netstack.core.DatapathProgram.Verdict;
 import io.podnet.netstack.core.HostCore;
 import io.podnet.netstack.link.Link;
+import io.podnet.netstack.route.NetlinkException;
+import io.podnet.netstack.route.RouteGet;
+import io.podnet.netstack.route.RouteType;
 import io.podnet.node.cilium.hubble.Flow;
 import io.podnet.node.cilium.hubble.FlowRing;
 import io.podnet.proto.packet.ArpPacket;
@@ -42,7 +45,20 @@ import java.util.random.RandomGenerator;
  *       with src = the router IP): local endpoints delivered, tunnelled destinations encapsulated
  *       with the host identity;
  *   <li>{@code cil_from_netdev} / {@code cil_to_netdev} on the native devices: natively routed
- *       packets for local endpoints delivered directly; to-network traces.
+ *       packets for local endpoints delivered directly; to-network traces;
+ *   <li>{@code nodeport_lb4} (kube-proxy replacement, lbMode snat) for TCP/UDP arriving from
+ *       outside on a native device (addressed to its MAC) or, for replies, from the overlay: a
+ *       NodePort, LoadBalancer or ExternalIPs frontend gets a random backend per connection
+ *       (externalTrafficPolicy Local: local backends only). A local backend is reached by DNAT
+ *       alone (the client address kept) and its replies, seen by cil_from_container, are
+ *       reverse-translated and FIB-redirected out of the native device. A remote backend is
+ *       reached by DNAT plus SNAT (snat_v4: the client's port kept when it is in the NodePort NAT
+ *       range and free, else a random one there): in tunnel mode, when the backend's ipcache
+ *       entry has a tunnel endpoint, to the router IP and encapsulated with the world identity;
+ *       otherwise to the node's InternalIP and FIB-redirected (TTL decremented, next hop by the
+ *       node's tables, bpf_redirect_neigh). Its replies get reverse SNAT and reverse DNAT and are
+ *       FIB-redirected to the client. A frontend without backends drops (Service backend not
+ *       found); a ClusterIP reached from outside drops (Is a ClusterIP).
  * </ul>
  * Delivery to an endpoint is {@code ipv4_local_delivery}: TTL decremented, MACs rewritten (lxc MAC
  * to the pod's), then redirected out of the lxc. Policy is allow-all. Flow events go to the
@@ -60,6 +76,16 @@ public final class CiliumDatapath {
   public static final String DROP_TTL = "TTL exceeded";
   public static final String DROP_FRAG_NEEDED = "Fragmentation needed";
   public static final String DROP_NO_BACKEND = "Service backend not found";
+  public static final String DROP_IS_CLUSTER_IP = "Is a ClusterIP";
+  public static final String DROP_NO_FIB = "FIB lookup failed";
+  public static final String DROP_NAT_NO_PORT = "No mapping for NAT masquerade";
+
+  /** The source ports SNAT picks from for NodePort traffic to remote backends (NODEPORT_PORT_{MIN,MAX}_NAT). */
+  public static final int NODEPORT_PORT_MIN_NAT = 32768;
+  public static final int NODEPORT_PORT_MAX_NAT = 65535;
+  /** How often snat_v4_new_mapping tries another port after a collision (SNAT_COLLISION_RETRIES). */
+  static final int SNAT_COLLISION_RETRIES = 128;
+  private static final int NODEPORT_CT_SIZE = 65536;
 
   /** A local endpoint: the pod, its lxc device on this node and the MAC of its eth0. */
   public record LocalEndpoint(EndpointInfo info, String lxc, MacAddress podMac) {}
@@ -67,6 +93,19 @@ public final class CiliumDatapath {
   private record Tuple(int src, int dst, int sport, int dport, int proto) {
     Tuple reversed() {
       return new Tuple(dst, src, dport, sport, proto);
+    }
+  }
+
+  /**
+   * A NodePort connection from outside: the client's tuple to the frontend, the backend, and for a
+   * remote backend the SNAT address and port (null and 0 for a local one).
+   */
+  private record NodePortConn(Tuple request, Ipv4Address backend, int backendPort, Ipv4Address snatIp,
+      int snatPort) {
+    /** The tuple the backend's replies carry. */
+    Tuple reply() {
+      return snatIp == null ? new Tuple(backend.value(), request.src(), backendPort, request.sport(), request.proto())
+          : new Tuple(backend.value(), snatIp.value(), backendPort, snatPort, request.proto());
     }
   }
 
@@ -95,6 +134,19 @@ public final class CiliumDatapath {
       return size() > 65536;
     }
   };
+  /** nodeport_lb4's conntrack, by the client's tuple; evicting an entry forgets its reply tuple too. */
+  private final Map<Tuple, NodePortConn> nodePortConns = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Tuple, NodePortConn> e) {
+      if (size() > NODEPORT_CT_SIZE) {
+        nodePortReplies.remove(e.getValue().reply());
+        return true;
+      }
+      return false;
+    }
+  };
+  /** The same connections by the tuple of the backend's replies (the SNAT map's reverse entries). */
+  private final Map<Tuple, NodePortConn> nodePortReplies = new HashMap<>();
   private final List<HostCore.Registration> attached = new ArrayList<>();
   private final Map<Ipv4Address, HostCore.Registration> endpointHooks = new HashMap<>();
 
@@ -345,6 +397,13 @@ public final class CiliumDatapath {
       return dropped(p, h, l4, srcId, identityOf(h.destination()), DROP_INVALID_SIP);
     }
     trace(p, h, l4, srcId, identityOf(h.destination()), "from-endpoint");
+    NodePortConn np = isService(l4) ? nodePortReplies.get(tuple(h, l4)) : null;
+    if (np != null && np.snatIp() == null) {
+      // a local backend's reply to an outside client: rev_nodeport_lb4
+      Ipv4Address client = new Ipv4Address(np.request().src());
+      byte[] g = rewrite(f, h, l4, true, new Ipv4Address(np.request().dst()), np.request().dport());
+      return toClient(p, g, srcId, identityOf(client));
+    }
     // Service translation (lb4_lookup_service / lb4_local)
     ServiceTable.Frontend svc = frontends.get(new Tuple(0, h.destination().value(), 0, l4.dport(), l4.proto()));
     if (svc != null && (l4.proto() == IpProtocol.TCP || l4.proto() == IpProtocol.UDP)) {
@@ -417,6 +476,10 @@ public final class CiliumDatapath {
       return dropped(p, h, l4, srcId, dstId, DROP_INVALID_IDENTITY);
     }
     trace(p, h, l4, srcId, dstId, "from-overlay");
+    NodePortConn np = isService(l4) ? nodePortReplies.get(tuple(h, l4)) : null;
+    if (np != null && np.snatIp() != null) {
+      return fromRemoteBackend(p, f, h, l4, srcId, np);
+    }
     LocalEndpoint to = local.get(h.destination());
     if (to != null) {
       return deliver(p, f, h, l4, srcId, to);
@@ -462,7 +525,10 @@ public final class CiliumDatapath {
     return dropped(p, h, l4, srcId, dstId, DROP_UNROUTABLE);
   }
 
-  /** cil_from_netdev: natively routed packets for local endpoints go straight to them. */
+  /**
+   * cil_from_netdev: nodeport_lb4 for service traffic and replies from remote backends; natively
+   * routed packets for local endpoints go straight to them.
+   */
   Verdict fromNetdev(Packet p) {
     byte[] f = p.frame();
     if (f.length < EthernetHeader.LENGTH + Ipv4Header.MIN_LENGTH
@@ -475,8 +541,7 @@ public final class CiliumDatapath {
     } catch (PacketException e) {
       return DatapathProgram.PASS; // the stack counts it
     }
-    LocalEndpoint to = local.get(h.destination());
-    if (to == null || !h.checksumValid()) {
+    if (!h.checksumValid() || h.totalLength() > f.length - EthernetHeader.LENGTH) {
       return DatapathProgram.PASS;
     }
     Link l = core.stack().links().byName(p.dev()).orElse(null);
@@ -484,9 +549,147 @@ public final class CiliumDatapath {
       return DatapathProgram.PASS;
     }
     L4 l4 = l4(f, h);
+    if (isService(l4)) {
+      NodePortConn np = nodePortReplies.get(tuple(h, l4));
+      if (np != null && np.snatIp() != null) {
+        return fromRemoteBackend(p, f, h, l4, identityOf(h.source()), np);
+      }
+      ServiceTable.Frontend svc = frontends.get(new Tuple(0, h.destination().value(), 0, l4.dport(), l4.proto()));
+      if (svc != null) {
+        return nodePort(p, f, h, l4, svc);
+      }
+    }
+    LocalEndpoint to = local.get(h.destination());
+    if (to == null) {
+      return DatapathProgram.PASS;
+    }
     int srcId = identityOf(h.source());
     trace(p, h, l4, srcId, to.info().identity(), "from-network");
     return deliver(p, f, h, l4, srcId, to);
+  }
+
+  // ================================================================= nodeport_lb4
+
+  /** A request from outside to a frontend: backend chosen (or found), translated, sent on. */
+  private Verdict nodePort(Packet p, byte[] f, Ipv4Header h, L4 l4, ServiceTable.Frontend svc) {
+    int srcId = identityOf(h.source());
+    trace(p, h, l4, srcId, ReservedIdentity.WORLD.id(), "from-network");
+    if (svc.type().equals("ClusterIP")) {
+      return dropped(p, h, l4, srcId, ReservedIdentity.WORLD.id(), DROP_IS_CLUSTER_IP);
+    }
+    isReply(h, l4); // the connection's conntrack entry (ct_create4 in nodeport_lb4), so replies show as such
+    Tuple request = tuple(h, l4);
+    NodePortConn c = nodePortConns.get(request);
+    if (c == null) {
+      List<ServiceTable.Backend> candidates = svc.externalLocal()
+          ? svc.backends().stream().filter(b -> local.containsKey(b.ip())).toList() : svc.backends();
+      if (candidates.isEmpty()) {
+        return dropped(p, h, l4, srcId, ReservedIdentity.WORLD.id(), DROP_NO_BACKEND);
+      }
+      ServiceTable.Backend b = candidates.get(random.nextInt(candidates.size()));
+      if (local.containsKey(b.ip())) {
+        c = new NodePortConn(request, b.ip(), b.port(), null, 0);
+      } else {
+        IpCacheEntry e = lookup(b.ip());
+        // tail_nodeport_nat_egress_ipv4: IPV4_GATEWAY when the backend is behind a tunnel, else IPV4_DIRECT_ROUTING
+        Ipv4Address snat = config.tunneling() && e != null && e.hasTunnel() ? self.routerIp() : self.internalIp();
+        int port = snatPort(request, b, snat);
+        if (port < 0) {
+          return dropped(p, h, l4, srcId, ReservedIdentity.WORLD.id(), DROP_NAT_NO_PORT);
+        }
+        c = new NodePortConn(request, b.ip(), b.port(), snat, port);
+      }
+      nodePortConns.put(request, c);
+      nodePortReplies.put(c.reply(), c);
+    }
+    byte[] g = rewrite(f, h, l4, false, c.backend(), c.backendPort());
+    LocalEndpoint to = local.get(c.backend());
+    if (c.snatIp() == null) {
+      if (to == null) {
+        return dropped(p, h, l4, srcId, ReservedIdentity.WORLD.id(), DROP_UNROUTABLE); // the endpoint went away
+      }
+      Ipv4Header gh = Ipv4Header.decodeHeaderOnly(g, EthernetHeader.LENGTH, g.length - EthernetHeader.LENGTH);
+      return deliver(p, g, gh, l4(g, gh), srcId, to);
+    }
+    Ipv4Header dh = Ipv4Header.decodeHeaderOnly(g, EthernetHeader.LENGTH, g.length - EthernetHeader.LENGTH);
+    g = rewrite(g, dh, l4(g, dh), true, c.snatIp(), c.snatPort());
+    Ipv4Header gh = Ipv4Header.decodeHeaderOnly(g, EthernetHeader.LENGTH, g.length - EthernetHeader.LENGTH);
+    L4 gl4 = l4(g, gh);
+    IpCacheEntry e = lookup(c.backend());
+    int dstId = identityOf(c.backend());
+    if (config.tunneling() && e != null && e.hasTunnel()) {
+      // "The request came from outside, so we need to set the security id in the tunnel header to WORLD_ID"
+      trace(p, gh, gl4, ReservedIdentity.WORLD.id(), dstId, "to-overlay");
+      return DatapathProgram.encapsulate(config.tunnelDevice(), g,
+          new TunnelKey(e.tunnelEndpoint(), ReservedIdentity.WORLD.id()));
+    }
+    return fibRedirect(p, g, srcId, dstId);
+  }
+
+  /**
+   * snat_v4_new_mapping's port: the client's when it is in the NAT range, else a random one there;
+   * on a collision (the reply tuple taken) a random one, then the next ones; -1 when all tries collide.
+   */
+  private int snatPort(Tuple request, ServiceTable.Backend b, Ipv4Address snat) {
+    int port = request.sport() >= NODEPORT_PORT_MIN_NAT && request.sport() <= NODEPORT_PORT_MAX_NAT
+        ? request.sport() : clampPort(random.nextInt(0x10000));
+    for (int retries = 0; retries < SNAT_COLLISION_RETRIES; retries++) {
+      if (!nodePortReplies.containsKey(new Tuple(b.ip().value(), snat.value(), b.port(), port, request.proto()))) {
+        return port;
+      }
+      port = clampPort(retries > 0 ? (port + 1) & 0xffff : random.nextInt(0x10000));
+    }
+    return -1;
+  }
+
+  /** __snat_clamp_port_range: a 16-bit value scaled into [NODEPORT_PORT_MIN_NAT, NODEPORT_PORT_MAX_NAT]. */
+  private static int clampPort(int val) {
+    int n = NODEPORT_PORT_MAX_NAT - NODEPORT_PORT_MIN_NAT + 1;
+    return NODEPORT_PORT_MIN_NAT + (int) (((long) val * n) >>> 16);
+  }
+
+  /** A remote backend's reply to our SNAT address: reverse SNAT, reverse DNAT, out to the client. */
+  private Verdict fromRemoteBackend(Packet p, byte[] f, Ipv4Header h, L4 l4, int srcId, NodePortConn c) {
+    Tuple req = c.request();
+    byte[] g = rewrite(f, h, l4, false, new Ipv4Address(req.src()), req.sport());
+    Ipv4Header gh = Ipv4Header.decodeHeaderOnly(g, EthernetHeader.LENGTH, g.length - EthernetHeader.LENGTH);
+    g = rewrite(g, gh, l4(g, gh), true, new Ipv4Address(req.dst()), req.dport());
+    return toClient(p, g, srcId, identityOf(new Ipv4Address(req.src())));
+  }
+
+  /** rev_nodeport_lb4 after the reverse translation: encapsulated when the client is behind a tunnel, else FIB. */
+  private Verdict toClient(Packet p, byte[] g, int srcId, int dstId) {
+    Ipv4Header gh = Ipv4Header.decodeHeaderOnly(g, EthernetHeader.LENGTH, g.length - EthernetHeader.LENGTH);
+    IpCacheEntry e = lookup(gh.destination());
+    if (config.tunneling() && e != null && e.hasTunnel()) {
+      trace(p, gh, l4(g, gh), srcId, dstId, "to-overlay");
+      return DatapathProgram.encapsulate(config.tunnelDevice(), g, new TunnelKey(e.tunnelEndpoint(), srcId));
+    }
+    return fibRedirect(p, g, srcId, dstId);
+  }
+
+  /**
+   * fib_redirect_v4: the node's tables pick the device and next hop, ipv4_l3 decrements the TTL,
+   * bpf_redirect_neigh sends it (through the device's egress program: to-network).
+   */
+  private Verdict fibRedirect(Packet p, byte[] g, int srcId, int dstId) {
+    Ipv4Header gh = Ipv4Header.decodeHeaderOnly(g, EthernetHeader.LENGTH, g.length - EthernetHeader.LENGTH);
+    L4 gl4 = l4(g, gh);
+    RouteGet rg;
+    try {
+      rg = core.stack().routeGet(gh.destination(), 0);
+    } catch (NetlinkException e) {
+      return dropped(p, gh, gl4, srcId, dstId, DROP_NO_FIB);
+    }
+    Link out = core.stack().links().byIndex(rg.oif()).orElse(null);
+    if (rg.type() != RouteType.UNICAST || out == null) {
+      return dropped(p, gh, gl4, srcId, dstId, DROP_NO_FIB);
+    }
+    if (gh.ttl() <= 1) {
+      return dropped(p, gh, gl4, srcId, dstId, DROP_TTL);
+    }
+    decrementTtl(g);
+    return DatapathProgram.redirectNeigh(out.name(), g, rg.gateway() != null ? rg.gateway() : gh.destination());
   }
 
   /** cil_to_netdev: reports IPv4 packets leaving a native device. */
@@ -526,15 +729,28 @@ public final class CiliumDatapath {
     } else {
       g = f.clone();
     }
+    decrementTtl(g);
+    Bytes.put48(g, EthernetHeader.DST_OFFSET, to.podMac().value());
+    Bytes.put48(g, EthernetHeader.SRC_OFFSET, lxcMac(to).value());
+    trace(p, h, l4, srcId, to.info().identity(), "to-endpoint");
+    return DatapathProgram.redirectEgress(to.lxc(), g);
+  }
+
+  /** ipv4_dec_ttl on a frame: TTL minus one, the header checksum updated incrementally (RFC 1624). */
+  private static void decrementTtl(byte[] g) {
     int ipo = EthernetHeader.LENGTH;
     int check = Bytes.u16(g, ipo + 10) + 0x0100;
     check = (check + (check >= 0xffff ? 1 : 0)) & 0xffff;
     Bytes.put16(g, ipo + 10, check);
     g[ipo + 8]--;
-    Bytes.put48(g, EthernetHeader.DST_OFFSET, to.podMac().value());
-    Bytes.put48(g, EthernetHeader.SRC_OFFSET, lxcMac(to).value());
-    trace(p, h, l4, srcId, to.info().identity(), "to-endpoint");
-    return DatapathProgram.redirectEgress(to.lxc(), g);
+  }
+
+  private static boolean isService(L4 l4) {
+    return l4.proto() == IpProtocol.TCP || l4.proto() == IpProtocol.UDP;
+  }
+
+  private static Tuple tuple(Ipv4Header h, L4 l4) {
+    return new Tuple(h.source().value(), h.destination().value(), l4.sport(), l4.dport(), l4.proto());
   }
 
   /** A copy of the frame with its source (reverse) or destination (forward) address and port replaced. */
