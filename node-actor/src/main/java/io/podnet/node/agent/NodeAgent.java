@@ -135,6 +135,14 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
    * whole, never cleared and refilled, so that a lookup never sees it half built.
    */
   private volatile Map<String, Ipv4Address> serviceIps = Map.of();
+  /** The L2 announcer while enable-l2-announcements is on (with kube-proxy replacement). */
+  private ActorRef<L2Announcer.Command> l2Announcer;
+  /** What the machine runs once the announcer has given its Leases up (a graceful shutdown). */
+  private Runnable shutdownDone;
+  private long l2Announcers;
+  private boolean l2WithoutKprWarned;
+  /** The l2-announce table the announcer last reported. */
+  private List<io.podnet.node.cilium.L2AnnounceTable.Entry> l2Table = List.of();
 
   // kubelet state
   private final Map<String, PodRun> pods = new LinkedHashMap<>();
@@ -262,6 +270,17 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
         // observe shows this node's flows).
         relay = found.isEmpty() ? null : found.iterator().next();
       }
+    } else if (message instanceof L2Announcer.Table t) {
+      if (l2Announcer != null && t.announcer().equals(l2Announcer.path().name())) {
+        onL2Table(t.entries()); // not a stopped announcer's last word
+      }
+    } else if (message instanceof L2Announcer.Stopped) {
+      // a stopped agent's announcer released its leases: a machine shutting down may go on
+      if (shutdownDone != null) {
+        Runnable done = shutdownDone;
+        shutdownDone = null;
+        done.run();
+      }
     } else if (message instanceof Tagged t) {
       onEvent(t.watch(), t.event());
     }
@@ -349,6 +368,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
         datapath.uninstall();
         datapath = null;
       }
+      stopL2Announcer();
     }
     bringUp();
   }
@@ -417,6 +437,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
       datapath = new CiliumDatapath(settings.nodeName(), ctx.core(), config, self, settings.nativeDevices(),
           random.split(), ring);
       datapath.install();
+      applyL2Responder();
       // kube-proxy replacement: the node's own connects to a Service go straight to a backend
       // (cil_sock4_connect), as Cilium's socket-level load balancer does in the host namespace.
       CiliumDatapath dp = datapath;
@@ -432,9 +453,90 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     }
     refresh();
     refreshServices();
+    startL2Announcer();
     for (PodRun p : List.copyOf(pods.values())) {
       advance(p);
     }
+  }
+
+  // ============================================================ L2 announcements
+
+  /**
+   * With enable-l2-announcements the agent runs its {@link L2Announcer}; the feature needs the
+   * kube-proxy replacement (its services' datapath), without which the agent does not start it.
+   */
+  private void startL2Announcer() {
+    if (l2Announcer != null || !config.l2Announcements()) {
+      return;
+    }
+    if (!config.kubeProxyReplacement()) {
+      if (!l2WithoutKprWarned) {
+        l2WithoutKprWarned = true;
+        warn("L2 announcements require kube-proxy replacement: the L2 announcer is not started");
+      }
+      return;
+    }
+    l2Announcer = ctx.spawn(L2Announcer.create(settings.nodeName(), "kube-system", settings.nativeDevices(),
+        config.data(), settings.wallClockAtStart(), ctx.adapter(L2Announcer.Table.class)),
+        "l2-announcer-" + ++l2Announcers);
+  }
+
+  /**
+   * The machine shuts down (a reboot): as systemd stops cilium-agent, whose leader electors release
+   * the leases they hold (ReleaseOnCancel), the announcer gives its Leases up; then the machine may
+   * go down.
+   */
+  @Override
+  public void shutdown(Runnable done) {
+    if (l2Announcer == null) {
+      done.run();
+      return;
+    }
+    shutdownDone = done;
+    stopL2Announcer();
+  }
+
+  /** The agent restarts: its announcer releases the leases it holds (ReleaseOnCancel) and stops. */
+  private void stopL2Announcer() {
+    if (l2Announcer != null) {
+      l2Announcer.tell(new L2Announcer.Shutdown(ctx.adapter(L2Announcer.Stopped.class)));
+      l2Announcer = null;
+    }
+    onL2Table(List.of());
+  }
+
+  /**
+   * The l2-announce table reconciled into the datapath's L2 responder map; an (IP, device) pair new
+   * to the map is announced with a gratuitous ARP reply out of that device (the L2 responder's
+   * garpOnNewEntry: op reply, sender = target = the IP, target MAC broadcast, to broadcast), so
+   * that the neighbours' caches move to this node after a failover.
+   */
+  private void onL2Table(List<io.podnet.node.cilium.L2AnnounceTable.Entry> entries) {
+    Set<io.podnet.node.cilium.L2AnnounceTable.Entry> before = new HashSet<>(l2Table);
+    l2Table = List.copyOf(entries);
+    applyL2Responder();
+    for (io.podnet.node.cilium.L2AnnounceTable.Entry e : l2Table) {
+      if (before.contains(e) || datapath == null) {
+        continue;
+      }
+      datapath.sendGratuitousArp(e.networkInterface(), e.ip());
+    }
+  }
+
+  private void applyL2Responder() {
+    if (datapath == null) {
+      return;
+    }
+    Map<String, Set<Ipv4Address>> byDevice = new HashMap<>();
+    for (io.podnet.node.cilium.L2AnnounceTable.Entry e : l2Table) {
+      byDevice.computeIfAbsent(e.networkInterface(), d -> new HashSet<>()).add(e.ip());
+    }
+    datapath.setL2Responder(byDevice);
+  }
+
+  @Override
+  public List<io.podnet.node.cilium.L2AnnounceTable.Entry> l2Announce() {
+    return l2Table;
   }
 
   private List<CiliumNodeInfo> nodeInfos() {

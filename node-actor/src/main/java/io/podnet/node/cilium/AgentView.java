@@ -27,6 +27,9 @@ public interface AgentView {
   /** The BPF ipcache of this node, in no particular order. */
   List<IpCacheEntry> ipcache();
 
+  /** The agent's {@code l2-announce} StateDB table: what this node answers ARP for, in any order. */
+  List<L2AnnounceTable.Entry> l2Announce();
+
   /**
    * {@code hubble observe}'s GetFlows: the flows matching {@code filter} (observe's flags, as
    * {@link io.podnet.node.cilium.hubble.ObserveOptions} parses them). With {@code cluster}, from

@@ -28,6 +28,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.random.RandomGenerator;
 
 /**
@@ -148,6 +149,7 @@ public final class CiliumDatapath {
   /** The same connections by the tuple of the backend's replies (the SNAT map's reverse entries). */
   private final Map<Tuple, NodePortConn> nodePortReplies = new HashMap<>();
   private final List<HostCore.Registration> attached = new ArrayList<>();
+  private Map<String, Set<Ipv4Address>> l2Responder = Map.of();
   private final Map<Ipv4Address, HostCore.Registration> endpointHooks = new HashMap<>();
 
   /**
@@ -526,11 +528,26 @@ public final class CiliumDatapath {
   }
 
   /**
+   * The L2 responder map (cilium_l2_responder_v4, keyed by IP and ifindex), as the L2 announcer's
+   * table is reconciled into it: per native device, the IPs whose ARP requests cil_from_netdev
+   * answers with that device's MAC.
+   */
+  public void setL2Responder(Map<String, Set<Ipv4Address>> byDevice) {
+    Map<String, Set<Ipv4Address>> m = new HashMap<>();
+    byDevice.forEach((dev, ips) -> m.put(dev, Set.copyOf(ips)));
+    this.l2Responder = Map.copyOf(m);
+  }
+
+  /**
    * cil_from_netdev: nodeport_lb4 for service traffic and replies from remote backends; natively
-   * routed packets for local endpoints go straight to them.
+   * routed packets for local endpoints go straight to them; ARP for
+   * announced IPs answered (handle_l2_announcement).
    */
   Verdict fromNetdev(Packet p) {
     byte[] f = p.frame();
+    if (f.length >= EthernetHeader.LENGTH && Bytes.u16(f, EthernetHeader.TYPE_OFFSET) == EtherType.ARP) {
+      return l2Announcement(p);
+    }
     if (f.length < EthernetHeader.LENGTH + Ipv4Header.MIN_LENGTH
         || Bytes.u16(f, EthernetHeader.TYPE_OFFSET) != EtherType.IPV4) {
       return DatapathProgram.PASS;
@@ -691,6 +708,70 @@ public final class CiliumDatapath {
     decrementTtl(g);
     return DatapathProgram.redirectNeigh(out.name(), g, rg.gateway() != null ? rg.gateway() : gh.destination());
   }
+
+  // ================================================================= L2 announcements
+
+  /**
+   * handle_l2_announcement: an ARP request (Ethernet hardware type, to broadcast or this device's
+   * MAC) on a native device for an IP in the responder map for that device is turned into the
+   * reply in place, as arp_respond does (the frame keeps its length and padding), and sent back out
+   * of the device: the device's MAC for the target IP, to the asker's Ethernet source. Anything
+   * else goes on to the stack.
+   */
+  private Verdict l2Announcement(Packet p) {
+    byte[] f = p.frame();
+    Set<Ipv4Address> ips = l2Responder.get(p.dev());
+    int a = EthernetHeader.LENGTH;
+    if (ips == null || f.length < a + ArpPacket.LENGTH || Bytes.u16(f, a + ARP_OP) != ArpPacket.OP_REQUEST
+        || Bytes.u16(f, a) != ArpPacket.HTYPE_ETHERNET) {
+      return DatapathProgram.PASS;
+    }
+    Link l = core.stack().links().byName(p.dev()).orElse(null);
+    long dmac = Bytes.u48(f, EthernetHeader.DST_OFFSET);
+    if (l == null || (dmac != MacAddress.BROADCAST.value() && dmac != l.mac().value())) {
+      return DatapathProgram.PASS;
+    }
+    int tip = Bytes.i32(f, a + ARP_TPA);
+    if (!ips.contains(new Ipv4Address(tip))) {
+      return DatapathProgram.PASS;
+    }
+    long smac = Bytes.u48(f, EthernetHeader.SRC_OFFSET);
+    int sip = Bytes.i32(f, a + ARP_SPA);
+    byte[] g = f.clone();
+    Bytes.put48(g, EthernetHeader.SRC_OFFSET, l.mac().value());
+    Bytes.put48(g, EthernetHeader.DST_OFFSET, smac);
+    Bytes.put16(g, a + ARP_OP, ArpPacket.OP_REPLY);
+    Bytes.put48(g, a + ARP_SHA, l.mac().value());
+    Bytes.put32(g, a + ARP_SPA, tip);
+    Bytes.put48(g, a + ARP_THA, smac);
+    Bytes.put32(g, a + ARP_TPA, sip);
+    return DatapathProgram.transmit(p.dev(), g);
+  }
+
+  /**
+   * The L2 responder's garpOnNewEntry: a gratuitous ARP <em>reply</em> out of {@code dev} as
+   * Cilium's garp package sends it (sender MAC = the device's, sender IP = target IP = {@code ip},
+   * target MAC and Ethernet destination broadcast, padded to 60 bytes). Linux neighbours update an
+   * entry they already have for {@code ip} (its locktime permitting: it is no gratuitous ARP to
+   * arp_is_garp, whose replies need the target MAC to equal the sender's); none is created.
+   *
+   * @return false when the device does not exist or is down
+   */
+  public boolean sendGratuitousArp(String dev, Ipv4Address ip) {
+    Link l = core.stack().links().byName(dev).orElse(null);
+    if (l == null) {
+      return false;
+    }
+    return core.transmitNow(dev, new ArpPacket(ArpPacket.OP_REPLY, l.mac(), ip, MacAddress.BROADCAST, ip)
+        .toFrame(MacAddress.BROADCAST));
+  }
+
+  /** Offsets in the ARP packet (RFC 826, Ethernet/IPv4) that arp_prepare_response writes. */
+  private static final int ARP_OP = 6;
+  private static final int ARP_SHA = 8;
+  private static final int ARP_SPA = 14;
+  private static final int ARP_THA = 18;
+  private static final int ARP_TPA = 24;
 
   /** cil_to_netdev: reports IPv4 packets leaving a native device. */
   Verdict toNetdev(Packet p) {

@@ -6,6 +6,7 @@ import io.podnet.node.cilium.AgentView;
 import io.podnet.node.cilium.CiliumStatus;
 import io.podnet.node.cilium.IpCache;
 import io.podnet.node.cilium.IpCacheEntry;
+import io.podnet.node.cilium.L2AnnounceTable;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -126,6 +127,7 @@ public final class CiliumDbgTool implements Tool {
         }
         ctx.exit(0);
       }
+      case "shell" -> shell();
       default -> {
         if (COMMANDS.contains(cmd)) {
           notEmulated(PROGRAM + " " + cmd);
@@ -137,6 +139,27 @@ public final class CiliumDbgTool implements Tool {
     }
   }
 
+  /**
+   * {@code shell -- db/show TABLE}: the agent's StateDB table through its shell; only
+   * {@code l2-announce} is modelled. Another table gets StateDB's error, as the shell prints it;
+   * other shell commands are not emulated.
+   */
+  private void shell() {
+    int dash = args.indexOf("--");
+    List<String> script = dash < 0 ? List.of() : args.subList(dash + 1, args.size());
+    if (script.size() != 2 || !script.get(0).equals("db/show")) {
+      notEmulated(PROGRAM + " shell" + (script.isEmpty() ? " (interactive)" : " -- " + String.join(" ", script)));
+      return;
+    }
+    if (!script.get(1).equals(L2AnnounceTable.NAME)) {
+      ctx.err("Error: " + L2AnnounceTable.notFound(script.get(1)) + "\n");
+      ctx.exit(1);
+      return;
+    }
+    ctx.out(L2AnnounceTable.show(agent.l2Announce()));
+    ctx.exit(0);
+  }
+
   private static Failure unknownFlag(String f) {
     String e = Cobra.unknownFlag(f);
     return new Failure(e, "Error: " + e + "\n");
@@ -144,7 +167,7 @@ public final class CiliumDbgTool implements Tool {
 
   private void notEmulated(String what) {
     ctx.err("podnet: " + what + ": not emulated (emulated: " + PROGRAM + " status [--all-addresses], " + PROGRAM
-        + " config --all, " + PROGRAM + " bpf ipcache list)\n");
+        + " config --all, " + PROGRAM + " bpf ipcache list, " + PROGRAM + " shell -- db/show l2-announce)\n");
     ctx.exit(1);
   }
 }

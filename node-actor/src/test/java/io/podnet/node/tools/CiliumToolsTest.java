@@ -169,4 +169,30 @@ class CiliumToolsTest {
     assertEquals(1, get.exit);
     assertTrue(get.err.toString().startsWith("podnet: cilium-dbg bpf ipcache get: not emulated"), get.err.toString());
   }
+
+  /** The leader's l2-announce table as the reference lab prints it; a follower prints the header alone. */
+  @Test
+  void dbShowL2Announce() {
+    assertOk(run("cilium-dbg shell -- db/show l2-announce"), "IP   NetworkInterface\n");
+    agent.l2Announce = List.of(
+        new io.podnet.node.cilium.L2AnnounceTable.Entry(io.podnet.proto.packet.Ipv4Address.parse("192.168.10.211"),
+            "eth1"));
+    assertOk(run("cilium-dbg shell -- db/show l2-announce"), ""
+        + "IP               NetworkInterface\n"
+        + "192.168.10.211   eth1\n");
+    // Rows in the table's key order: the address's bytes, then the device.
+    agent.l2Announce = List.of(
+        new io.podnet.node.cilium.L2AnnounceTable.Entry(io.podnet.proto.packet.Ipv4Address.parse("192.168.10.212"),
+            "eth1"),
+        new io.podnet.node.cilium.L2AnnounceTable.Entry(io.podnet.proto.packet.Ipv4Address.parse("192.168.10.9"),
+            "eth2"),
+        new io.podnet.node.cilium.L2AnnounceTable.Entry(io.podnet.proto.packet.Ipv4Address.parse("192.168.10.9"),
+            "eth1"));
+    assertOk(run("cilium shell -- db/show l2-announce".replace("cilium ", "cilium-dbg ")), ""
+        + "IP               NetworkInterface\n"
+        + "192.168.10.9     eth1\n"
+        + "192.168.10.9     eth2\n"
+        + "192.168.10.212   eth1\n");
+    assertFails(run("cilium-dbg shell -- db/show l2-announces"), "Error: table \"l2-announces\" not found\n", 1);
+  }
 }
