@@ -262,7 +262,11 @@ public final class Lab implements AutoCloseable {
         })
         .onMessage(ToolOutput.Exited.class, m -> {
           queue.offer(Output.exit(m.code()));
-          queue.complete();
+          try {
+            queue.complete();
+          } catch (IllegalStateException alreadyEnded) {
+            // the caller went away first (its stream was cancelled): StopRelay is on its way
+          }
           return Behaviors.stopped();
         })
         .build();

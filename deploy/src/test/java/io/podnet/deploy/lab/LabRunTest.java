@@ -71,7 +71,7 @@ class LabRunTest extends PodnetHomeTest {
     assertFalse(Files.exists(tmp.resolve("home/labs/two-subnets/port")), "the lab is gone after the replay");
   }
 
-  /** README's first command: the reference lab's walkthrough, Parts 1 and 2 (and the start of Part 3). */
+  /** README's first command: the reference lab's walkthrough, Parts 1, 2 and 3. */
   @Test
   void referenceWalkthrough() {
     Run r = podnet("run", "labs/cilium-seed");
@@ -132,6 +132,38 @@ class LabRunTest extends PodnetHomeTest {
     assertTrue(o.contains("ciliumloadbalancerippool.cilium.io/cilium-lb-ippool created\n"), o);
     assertTrue(o.matches("(?s).*NAME +DISABLED +CONFLICTING +IPS AVAILABLE +AGE\ncilium-lb-ippool +false +False +5 +\\d+s\n.*"),
         o);
+    // Part 3: LB-IPAM gives webpod the pool's first address; inside the cluster it reaches every backend.
+    assertTrue(o.matches("(?s).*\nwebpod +LoadBalancer +10\\.[\\d.]+ +192\\.168\\.10\\.211 +80:\\d+/TCP +\\d+s\n.*"), o);
+    assertTrue(o.matches("(?s).*\ncilium-lb-ippool +false +False +4 +\\d+s\n.*"), o);
+    assertTrue(o.contains("Host: 192.168.10.211"), o);
+    assertTrue(o.contains("for i in $(seq 20); do kubectl exec curl-pod -- curl -s $LBIP | grep Hostname; done | sort "
+        + "| uniq -c | wc -l\n3\n"), o);
+    // From the router, before L2 announcements: no ARP answer, no connection.
+    assertTrue(o.contains("curl: (28) Failed to connect to 192.168.10.211 port 80 after 1001 ms: Timeout was reached\n"
+        + "rc=28\n"), o);
+    assertTrue(o.contains("ARPING 192.168.10.211\nTimeout\n\n--- 192.168.10.211 statistics ---\n"
+        + "1 packets transmitted, 0 packets received, 100% unanswered (0 extra)\n"), o);
+    // L2 announcements: one of the two nodes on the LB IP's subnet leads (k8s-w0 is excluded by the policy).
+    assertTrue(o.contains("EnableL2Announcements             : true\n"), o);
+    assertTrue(o.contains("enable-l2-announcements                           true\n"), o);
+    java.util.regex.Matcher lead = java.util.regex.Pattern.compile("\"holderIdentity\": \"(k8s-ctr|k8s-w1)\",\n"
+        + "  \"leaseDurationSeconds\": 15,\n  \"leaseTransitions\": 0\n").matcher(o);
+    assertTrue(lead.find(), o);
+    String leader = lead.group(1);
+    String other = leader.equals("k8s-ctr") ? "k8s-w1" : "k8s-ctr";
+    java.util.Map<String, String> macs = java.util.Map.of("k8s-ctr", "08:00:27:04:d1:9c", "k8s-w1", "08:00:27:af:e6:df");
+    assertTrue(o.matches("(?s).*\ncilium-l2announce-default-webpod +" + leader + " +\\d+s\n.*"), o);
+    assertTrue(o.contains("db/show l2-announce\nIP               NetworkInterface\n192.168.10.211   eth1\n"), o);
+    assertTrue(o.contains("60 bytes from " + macs.get(leader) + " (192.168.10.211): index=0 time="), o);
+    assertTrue(o.contains("? (192.168.10.211) at " + macs.get(leader) + " [ether] on eth1\n"), o);
+    assertTrue(o.contains("for i in $(seq 10); do curl -s --connect-timeout 1 $LBIP | grep Hostname; done | sort | "
+        + "uniq -c | wc -l\n3\n"), o);
+    // Failover: the leader reboots, the other node takes the Lease and announces the IP (gratuitous ARP).
+    String after = o.substring(o.indexOf("ssh $LEADER reboot"));
+    assertTrue(after.contains("{.spec.holderIdentity}{\"\\n\"}'\n" + other + "\n"), after);
+    assertTrue(after.contains("arp -a | grep $LBIP\n? (192.168.10.211) at " + macs.get(other) + " [ether] on eth1\n"), after);
+    assertTrue(after.contains("60 bytes from " + macs.get(other) + " (192.168.10.211): index=0 time="), after);
+    assertTrue(after.contains("curl -s --connect-timeout 1 $LBIP | grep -c Hostname\n1\n"), after);
     assertFalse(o.contains("WARN"), o);
   }
 
