@@ -610,6 +610,32 @@ class NodeAgentTest {
   }
 
   @Test
+  void aRebootedNodeStartsItsPodsAgainAndCountsTheRestart() {
+    cluster(1);
+    nodeReady("k8s-w1");
+    lab.createPod("default", "webpod", "k8s-w1", Map.of("app", "webpod"), false);
+    Struct before = running("default", "webpod");
+    assertEquals("0", str(before, "status.containerStatuses.0.restartCount"));
+    String oldId = str(before, "status.containerStatuses.0.containerID");
+    assertTrue(oldId.startsWith("containerd://"), oldId);
+    // The node goes down and boots again: a new host and agent for the same node.
+    lab.testKit.stop(lab.nodes.get("k8s-w1"), java.time.Duration.ofSeconds(10));
+    lab.startNode("k8s-w1", "192.168.10.101");
+    Struct after = lab.awaitValue(() -> {
+      Struct p = lab.get(KubeResource.PODS, "default", "webpod");
+      assertEquals("1", str(p, "status.containerStatuses.0.restartCount"));
+      return p;
+    });
+    assertEquals("Unknown", str(after, "status.containerStatuses.0.lastState.terminated.reason"));
+    assertEquals("255", str(after, "status.containerStatuses.0.lastState.terminated.exitCode"));
+    assertEquals(oldId, str(after, "status.containerStatuses.0.lastState.terminated.containerID"));
+    assertEquals(str(before, "status.containerStatuses.0.state.running.startedAt"),
+        str(after, "status.containerStatuses.0.lastState.terminated.startedAt"));
+    assertNotEquals(oldId, str(after, "status.containerStatuses.0.containerID"), "a new container");
+    assertEquals(str(before, "status.startTime"), str(after, "status.startTime"), "the pod's start stays");
+  }
+
+  @Test
   void relabellingAPodMovesItsEndpointToTheIdentityOfItsNewLabels() {
     cluster(1);
     nodeReady("k8s-w1");

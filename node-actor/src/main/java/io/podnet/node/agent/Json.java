@@ -83,6 +83,15 @@ final class Json {
     }
   }
 
+  /** {@code s} as compact JSON. */
+  static String toJson(Struct s) {
+    try {
+      return JsonFormat.printer().omittingInsignificantWhitespace().print(s);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a Struct that does not print as JSON", e);
+    }
+  }
+
   /** A JSON string literal. */
   static String q(String s) {
     StringBuilder b = new StringBuilder("\"");

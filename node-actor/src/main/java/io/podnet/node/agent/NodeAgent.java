@@ -137,6 +137,8 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   private volatile Map<String, Ipv4Address> serviceIps = Map.of();
   /** The L2 announcer while enable-l2-announcements is on (with kube-proxy replacement). */
   private ActorRef<L2Announcer.Command> l2Announcer;
+  /** The pods (by uid) whose containers this boot of the node started: a status rewrite is no restart. */
+  private final java.util.Set<String> startedThisBoot = new java.util.HashSet<>();
   /** What the machine runs once the announcer has given its Leases up (a graceful shutdown). */
   private Runnable shutdownDone;
   private long l2Announcers;
@@ -1114,15 +1116,48 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     }
     p.statusWritten = true;
     String t = TIME.format(Instant.ofEpochMilli(settings.wallClockAtStart() + ctx.core().timers().nowMicros() / 1000));
+    // The containers' statuses the pod had: from this boot (a status rewritten, the same
+    // containers), or from before the node rebooted (the kubelet starts them again: restartCount
+    // + 1, the old container in lastState as terminated "Unknown" 255, as after a reboot).
+    Map<String, Struct> before = new HashMap<>();
+    for (Struct c : Json.structs(p.object, "status.containerStatuses")) {
+      before.put(Json.str(c, "name"), c);
+    }
+    String uid = Json.str(p.object, "metadata.uid");
+    boolean restarted = !startedThisBoot.contains(uid) && !before.isEmpty();
+    startedThisBoot.add(uid);
     StringBuilder cs = new StringBuilder();
     for (Struct c : Json.structs(p.object, "spec.containers")) {
-      String id = hex(random.nextLong(), 16) + hex(random.nextLong(), 16) + hex(random.nextLong(), 16)
-          + hex(random.nextLong(), 16);
+      Struct old = before.get(Json.str(c, "name"));
+      String oldId = old == null ? "" : Json.str(old, "containerID");
+      long restarts = old == null ? 0 : (long) Double.parseDouble(Json.str(old, "restartCount").isEmpty() ? "0"
+          : Json.str(old, "restartCount"));
+      String id;
+      String started;
+      String last = "";
+      if (old != null && !oldId.isEmpty() && !restarted) {
+        id = oldId;
+        started = Json.str(old, "state.running.startedAt").isEmpty() ? t : Json.str(old, "state.running.startedAt");
+        if (!Json.struct(old, "lastState").getFieldsMap().isEmpty()) {
+          last = ",\"lastState\":" + Json.toJson(Json.struct(old, "lastState"));
+        }
+      } else {
+        id = "containerd://" + hex(random.nextLong(), 16) + hex(random.nextLong(), 16) + hex(random.nextLong(), 16)
+            + hex(random.nextLong(), 16);
+        started = t;
+        if (restarted && !oldId.isEmpty()) {
+          restarts++;
+          last = ",\"lastState\":{\"terminated\":{\"exitCode\":255,\"reason\":\"Unknown\",\"startedAt\":"
+              + Json.q(Json.str(old, "state.running.startedAt")) + ",\"finishedAt\":" + Json.q(t)
+              + ",\"containerID\":" + Json.q(oldId) + "}}";
+        }
+      }
       cs.append(cs.length() == 0 ? "" : ",").append("{\"name\":").append(Json.q(Json.str(c, "name")))
-          .append(",\"image\":").append(Json.q(Json.str(c, "image"))).append(",\"imageID\":\"\",\"containerID\":\"")
-          .append("containerd://").append(id).append("\",\"ready\":true,\"started\":true,\"restartCount\":0,")
-          .append("\"state\":{\"running\":{\"startedAt\":\"").append(t).append("\"}}}");
+          .append(",\"image\":").append(Json.q(Json.str(c, "image"))).append(",\"imageID\":\"\",\"containerID\":")
+          .append(Json.q(id)).append(",\"ready\":true,\"started\":true,\"restartCount\":").append(restarts)
+          .append(",\"state\":{\"running\":{\"startedAt\":\"").append(started).append("\"}}").append(last).append("}");
     }
+    String startTime = Json.str(p.object, "status.startTime").isEmpty() ? t : Json.str(p.object, "status.startTime");
     String cond = "";
     for (String type : List.of("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady",
         "PodScheduled")) {
@@ -1134,7 +1169,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     call(KubeClient.Request.patchStatus(KubeResource.PODS, p.namespace, p.name, PatchType.MERGE, Json.parse(
         "{\"status\":{\"phase\":\"Running\",\"conditions\":[" + cond + "],\"hostIP\":\"" + node
             + "\",\"hostIPs\":[{\"ip\":\"" + node + "\"}],\"podIP\":\"" + ip + "\",\"podIPs\":[{\"ip\":\"" + ip
-            + "\"}],\"startTime\":\"" + t + "\",\"containerStatuses\":[" + cs + "]}}")), r -> {
+            + "\"}],\"startTime\":\"" + startTime + "\",\"containerStatuses\":[" + cs + "]}}")), r -> {
               if (!r.ok() && r.code() != 404) {
                 warn("cannot write the status of pod " + p.key() + ": " + r.code() + " " + r.message());
                 p.statusWritten = false;
