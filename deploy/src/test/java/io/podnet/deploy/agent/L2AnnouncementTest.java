@@ -58,8 +58,10 @@ class L2AnnouncementTest {
         "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"webpod\",\"namespace\":\"default\","
             + "\"labels\":{\"app\":\"webpod\"}},\"spec\":{\"type\":\"LoadBalancer\",\"selector\":{\"app\":\"webpod\"},"
             + "\"ports\":[{\"port\":80,\"targetPort\":80}]}}"))));
-    // LB-IPAM (the operator's) gives the Service its IP from the lab's pool, as in Part 3 (an
-    // ingress IP written by hand, from no pool, is one it strips).
+    // LB-IPAM gives the Service its IP from the lab's pool, as in Part 3. An ingress IP written by
+    // hand, from no pool, is one it strips (status.loadBalancer {} and no_pool, as cilium-operator
+    // does: cilium/cilium#39805): the Service would have no IP, no policy would select it, and no
+    // election would run.
     AgentLab.ok(lab.call(KubeClient.Request.create(KubeResource.CILIUM_LB_IP_POOLS, AgentLab.json(
         "{\"apiVersion\":\"cilium.io/v2\",\"kind\":\"CiliumLoadBalancerIPPool\",\"metadata\":{\"name\":"
             + "\"cilium-lb-ippool\"},\"spec\":{\"blocks\":[{\"start\":\"192.168.10.211\","
