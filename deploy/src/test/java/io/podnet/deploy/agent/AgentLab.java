@@ -19,8 +19,10 @@ import io.podnet.netstack.actor.HostActor;
 import io.podnet.netstack.actor.HostConfig;
 import io.podnet.netstack.actor.HostKeys;
 import io.podnet.netstack.actor.LabClock;
+import io.podnet.netstack.actor.MachineActor;
 import io.podnet.netstack.actor.SegmentActor;
 import io.podnet.netstack.actor.ToolOutput;
+import io.podnet.netstack.tool.ToolFactory;
 import io.podnet.netstack.tool.Tools;
 import io.podnet.node.agent.CiliumOperator;
 import io.podnet.node.agent.HubbleRelay;
@@ -32,9 +34,11 @@ import io.podnet.node.cilium.HelmSetParser;
 import io.podnet.node.cilium.HelmValues;
 import io.podnet.proto.api.ApiRequest;
 import io.podnet.proto.packet.Ipv4Address;
+import io.podnet.proto.packet.MacAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,6 +66,8 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 final class AgentLab implements AutoCloseable {
   static final long WALL_CLOCK_AT_START = Instant.parse("2025-08-09T12:35:25Z").toEpochMilli();
   static final Duration WAIT = Duration.ofSeconds(30);
+  /** How long a machine started by {@link #startNode(String, String, boolean)} is down when it reboots. */
+  static final Duration BOOT_TIME = Duration.ofSeconds(5);
 
   /** Native routing between nodes on one subnet, the reference lab's cluster pool. */
   static final List<String> NATIVE = List.of("kubeProxyReplacement=true", "routingMode=native",
@@ -75,6 +81,9 @@ final class AgentLab implements AutoCloseable {
   final ActorRef<SegmentActor.Command> lan;
   final Map<String, ActorRef<HostActor.Command>> nodes = new LinkedHashMap<>();
   final Map<String, Ipv4Address> nodeIps = new LinkedHashMap<>();
+  final Map<String, MacAddress> nodeMacs = new LinkedHashMap<>();
+  /** Hosts without an agent ({@link #startHost}). */
+  final Map<String, ActorRef<HostActor.Command>> others = new LinkedHashMap<>();
   ActorRef<HubbleRelay.Command> relay;
   private final AtomicLong ids = new AtomicLong();
 
@@ -189,19 +198,52 @@ final class AgentLab implements AutoCloseable {
 
   /** A node: a host with eth0 on the LAN at {@code ip}/24, running its agents. */
   ActorRef<HostActor.Command> startNode(String name, String ip) {
+    return startNode(name, ip, false);
+  }
+
+  /**
+   * A node as {@link #startNode(String, String)}; with {@code machine}, its host runs in a
+   * {@link MachineActor}, as deploy's Lab starts hosts: {@code reboot} on it stops its agent
+   * gracefully, powers the host off and, {@link #BOOT_TIME} later, boots a fresh host with a new
+   * agent (same settings). Commands go through the machine.
+   */
+  ActorRef<HostActor.Command> startNode(String name, String ip, boolean machine) {
     Ipv4Address addr = Ipv4Address.parse(ip);
     long n = nodes.size() + 1;
-    HostConfig hc = new HostConfig(name, 1000 + n, false, List.of(new HostConfig.LinkConfig("eth0", "ethernet", "lan",
-        String.format("02:00:00:00:00:%02x", n), 1500, List.of(ip + "/24"), 0)),
-        List.of("default via 192.168.10.1 dev eth0"), Map.of());
-    NodeAgent agent = new NodeAgent(new NodeAgent.Settings(name, addr, List.of("eth0"),
+    HostConfig hc = hostConfig(name, n, ip);
+    Supplier<NodeAgent> agent = () -> new NodeAgent(new NodeAgent.Settings(name, addr, List.of("eth0"),
         new TreeMap<>(Map.of("kubernetes.io/hostname", name, "kubernetes.io/os", "linux")), WALL_CLOCK_AT_START,
         77 * n));
-    ActorRef<HostActor.Command> host = testKit.spawn(HostActor.create(hc, Map.of("eth0", lan), Tools.standard(),
-        agent), "host-" + name);
+    ActorRef<HostActor.Command> host = machine
+        ? testKit.spawn(MachineActor.create(name, BOOT_TIME, reboot -> {
+            Map<String, ToolFactory> tools = new HashMap<>(Tools.standard());
+            tools.put("reboot", reboot);
+            return HostActor.create(hc, Map.of("eth0", lan), tools, agent.get());
+          }), "machine-" + name)
+        : testKit.spawn(HostActor.create(hc, Map.of("eth0", lan), Tools.standard(), agent.get()), "host-" + name);
     nodes.put(name, host);
     nodeIps.put(name, addr);
+    nodeMacs.put(name, MacAddress.parse(hc.links().get(0).mac()));
     return host;
+  }
+
+  /**
+   * A plain host on the LAN (no agent), eth0 at {@code ip}/24 with MAC 02:00:00:00:00:81 and up, as
+   * the lab's router is on the nodes' segment.
+   */
+  ActorRef<HostActor.Command> startHost(String name, String ip) {
+    long n = 0x80 + others.size() + 1;
+    ActorRef<HostActor.Command> host = testKit.spawn(HostActor.create(hostConfig(name, n, ip), Map.of("eth0", lan),
+        Tools.standard()), "host-" + name);
+    others.put(name, host);
+    return host;
+  }
+
+  /** The n-th host's configuration: eth0 on the LAN with MAC 02:00:00:00:00:nn. */
+  private static HostConfig hostConfig(String name, long n, String ip) {
+    return new HostConfig(name, 1000 + n, false, List.of(new HostConfig.LinkConfig("eth0", "ethernet", "lan",
+        String.format("02:00:00:00:00:%02x", n), 1500, List.of(ip + "/24"), 0)),
+        List.of("default via 192.168.10.1 dev eth0"), Map.of());
   }
 
   // ------------------------------------------------------------ the API
