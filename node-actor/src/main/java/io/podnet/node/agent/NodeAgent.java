@@ -28,6 +28,7 @@ import io.podnet.node.cilium.IpamException;
 import io.podnet.node.cilium.NodeDatapath;
 import io.podnet.node.cilium.RoutePlan;
 import io.podnet.node.cilium.SecurityLabels;
+import io.podnet.node.cilium.ServiceList;
 import io.podnet.node.cilium.ServiceTable;
 import io.podnet.node.cilium.hubble.FlowRing;
 import io.podnet.node.kubelet.Kubelet;
@@ -129,6 +130,13 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   /** Identities this agent created: one that lost the race to an older one for its labels is deleted. */
   private final Map<Integer, String> createdHere = new HashMap<>();
   private final Map<String, Struct> services = new TreeMap<>();
+  /**
+   * The BPF reconciler's service IDs: they live in the pinned BPF maps, so a restarted agent
+   * restores them (the machine's life, as this extension's).
+   */
+  private final ServiceList.Ids serviceIds = new ServiceList.Ids();
+  /** The frontends table as the agent's API lists it (cilium-dbg service list). */
+  private List<ServiceList.Entry> serviceList = List.of();
   private final Map<String, Struct> endpoints = new TreeMap<>();
   /**
    * Service name.namespace -> ClusterIP, read by the pods' resolvers on their own threads: replaced
@@ -369,6 +377,7 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
       if (datapath != null) {
         datapath.uninstall();
         datapath = null;
+        serviceIds.restarted();
       }
       stopL2Announcer();
     }
@@ -713,7 +722,74 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     serviceIps = Map.copyOf(ips);
     if (datapath != null) {
       datapath.setServices(fronts);
+      List<ServiceList.Params> listed = new ArrayList<>();
+      for (Map.Entry<String, Struct> e : services.entrySet()) {
+        listed.addAll(listedFrontends(e.getValue(), endpoints.get(e.getKey())));
+      }
+      serviceList = serviceIds.reconcile(listed, List.of(settings.internalIp()));
     }
+  }
+
+  /**
+   * A Service's frontends as Cilium 1.18's reflector writes them to its frontends table
+   * ({@link ServiceList#frontends}): none for a headless Service; NodePort ones with the kube-proxy
+   * replacement only; LoadBalancer ones for VIP ingress IPs.
+   */
+  private List<ServiceList.Params> listedFrontends(Struct svc, Struct ep) {
+    String clusterIp = Json.str(svc, "spec.clusterIP");
+    if (clusterIp.equalsIgnoreCase("None")
+        || Json.strings(svc, "metadata.labels").containsKey("service.kubernetes.io/headless")) {
+      return List.of();
+    }
+    String type = Json.str(svc, "spec.type");
+    Ipv4Address cip = parseIpv4(clusterIp);
+    List<Ipv4Address> lbIps = new ArrayList<>();
+    if (type.equals("LoadBalancer")) {
+      for (Struct ing : Json.structs(svc, "status.loadBalancer.ingress")) {
+        String mode = Json.str(ing, "ipMode");
+        Ipv4Address ip = parseIpv4(Json.str(ing, "ip"));
+        if (ip != null && (mode.isEmpty() || mode.equals("VIP"))) {
+          lbIps.add(ip);
+        }
+      }
+    }
+    List<Ipv4Address> externalIps = new ArrayList<>();
+    for (Value v : Json.list(svc, "spec.externalIPs")) {
+      Ipv4Address ip = parseIpv4(v.getStringValue());
+      if (ip != null) {
+        externalIps.add(ip);
+      }
+    }
+    boolean etpLocal = "Local".equals(Json.str(svc, "spec.externalTrafficPolicy"));
+    boolean itpLocal = "Local".equals(Json.str(svc, "spec.internalTrafficPolicy"));
+    List<ServiceList.Port> ports = new ArrayList<>();
+    for (Struct port : Json.structs(svc, "spec.ports")) {
+      String protocol = Json.str(port, "protocol");
+      int proto = protocol.equals("UDP") ? ServiceList.UDP : protocol.equals("SCTP") ? ServiceList.SCTP
+          : ServiceList.TCP;
+      String nodePort = Json.str(port, "nodePort");
+      try {
+        ports.add(new ServiceList.Port((int) Double.parseDouble(Json.str(port, "port")), proto,
+            nodePort.isEmpty() ? 0 : (int) Double.parseDouble(nodePort), backendsOf(ep, Json.str(port, "name"), proto)));
+      } catch (IllegalArgumentException ex) {
+        // a port the API server would not have accepted
+      }
+    }
+    boolean nodePorts = config.kubeProxyReplacement() && (type.equals("NodePort") || type.equals("LoadBalancer"));
+    return ServiceList.frontends(cip, nodePorts, lbIps, externalIps, etpLocal != itpLocal, ports);
+  }
+
+  private static Ipv4Address parseIpv4(String s) {
+    try {
+      return s.isEmpty() ? null : Ipv4Address.parse(s);
+    } catch (IllegalArgumentException ex) {
+      return null; // IPv6, or not an address
+    }
+  }
+
+  @Override
+  public List<ServiceList.Entry> services() {
+    return serviceList;
   }
 
   private static List<ServiceTable.Backend> backendsOf(Struct ep, String portName, int proto) {

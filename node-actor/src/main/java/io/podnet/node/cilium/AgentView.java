@@ -27,6 +27,12 @@ public interface AgentView {
   /** The BPF ipcache of this node, in no particular order. */
   List<IpCacheEntry> ipcache();
 
+  /**
+   * The agent's load-balancer frontends with their service IDs, as its REST API lists them
+   * ({@code GET /service}, what {@code cilium-dbg service list} prints), in any order.
+   */
+  List<ServiceList.Entry> services();
+
   /** The agent's {@code l2-announce} StateDB table: what this node answers ARP for, in any order. */
   List<L2AnnounceTable.Entry> l2Announce();
 

@@ -7,14 +7,15 @@ import io.podnet.node.cilium.CiliumStatus;
 import io.podnet.node.cilium.IpCache;
 import io.podnet.node.cilium.IpCacheEntry;
 import io.podnet.node.cilium.L2AnnounceTable;
+import io.podnet.node.cilium.ServiceList;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The agent's own client, {@code cilium-dbg} (also {@code cilium} inside the agent container):
  * {@code status [--all-addresses]} ({@link CiliumStatus#status}), {@code config --all} (the
- * running agent's options, {@link io.podnet.node.cilium.AgentConfig#dbgConfigAll}) and
- * {@code bpf ipcache list}. Its cobra root does not silence errors, so cobra prints
+ * running agent's options, {@link io.podnet.node.cilium.AgentConfig#dbgConfigAll}),
+ * {@code bpf ipcache list} and {@code service list} ({@link ServiceList#list}). Its cobra root does not silence errors, so cobra prints
  * {@code Error: ...} on stderr (with the {@code Run 'cilium-dbg --help' for usage.} hint for an
  * unknown command), then its Execute prints the error again on stdout ({@code fmt.Println}) and
  * exits 1. After an unknown flag cobra also prints the command's usage on stdout: that text is not
@@ -127,6 +128,7 @@ public final class CiliumDbgTool implements Tool {
         }
         ctx.exit(0);
       }
+      case "service" -> service(words, flags);
       case "shell" -> shell();
       default -> {
         if (COMMANDS.contains(cmd)) {
@@ -137,6 +139,33 @@ public final class CiliumDbgTool implements Tool {
             Cobra.unknownCommandPrinted(cmd, PROGRAM, COMMANDS));
       }
     }
+  }
+
+  /**
+   * {@code service list} (alias {@code ls}) [{@code --clustermesh-affinity}]: the agent's frontends
+   * ({@link ServiceList#list}). Its {@code -o} output formats and the other service subcommands are
+   * not emulated.
+   */
+  private void service(List<String> words, List<String> flags) throws Failure {
+    String sub = words.size() > 1 ? words.get(1) : "";
+    if (!sub.equals("list") && !sub.equals("ls")) {
+      notEmulated(PROGRAM + " service" + (sub.isEmpty() ? " (its help)" : " " + sub));
+      return;
+    }
+    boolean preferred = false;
+    for (String f : flags) {
+      String name = f.split("=", 2)[0];
+      if (name.equals("--clustermesh-affinity")) {
+        preferred = true;
+      } else if (name.equals("-o") || name.equals("--output") || f.startsWith("-o")) {
+        notEmulated(PROGRAM + " service list " + f);
+        return;
+      } else {
+        throw unknownFlag(f);
+      }
+    }
+    ctx.out(ServiceList.list(agent.services(), preferred));
+    ctx.exit(0);
   }
 
   /**
@@ -167,7 +196,8 @@ public final class CiliumDbgTool implements Tool {
 
   private void notEmulated(String what) {
     ctx.err("podnet: " + what + ": not emulated (emulated: " + PROGRAM + " status [--all-addresses], " + PROGRAM
-        + " config --all, " + PROGRAM + " bpf ipcache list, " + PROGRAM + " shell -- db/show l2-announce)\n");
+        + " config --all, " + PROGRAM + " bpf ipcache list, " + PROGRAM + " service list, " + PROGRAM
+        + " shell -- db/show l2-announce)\n");
     ctx.exit(1);
   }
 }

@@ -195,4 +195,34 @@ class CiliumToolsTest {
         + "192.168.10.212   eth1\n");
     assertFails(run("cilium-dbg shell -- db/show l2-announces"), "Error: table \"l2-announces\" not found\n", 1);
   }
+
+  /**
+   * {@code cilium-dbg service list} (and {@code ls}, and {@code cilium} in the agent's container):
+   * the agent's frontends by ID; its flags as cobra checks them.
+   */
+  @Test
+  void dbgServiceList() {
+    assertOk(run("cilium-dbg service list"), "ID   Frontend   Service Type   Backend   \n");
+    io.podnet.node.cilium.ServiceList.Ids ids = new io.podnet.node.cilium.ServiceList.Ids();
+    agent.services = ids.reconcile(io.podnet.node.cilium.ServiceListTest.lab(),
+        List.of(io.podnet.proto.packet.Ipv4Address.parse("192.168.10.100")));
+    assertOk(run("cilium-dbg service list"), io.podnet.node.cilium.ServiceListTest.LAB_LIST);
+    assertOk(run("cilium-dbg service ls"), io.podnet.node.cilium.ServiceListTest.LAB_LIST);
+    Run inPod = new Run(NodeTools.agentContainer(agent), "cilium service list");
+    assertOk(inPod, io.podnet.node.cilium.ServiceListTest.LAB_LIST);
+    Run affinity = run("cilium-dbg service list --clustermesh-affinity");
+    assertEquals(0, affinity.exit);
+    assertEquals("8    10.96.100.10:80/TCP     ClusterIP      1 => 172.20.0.63:80/TCP (active) (preferred)   ",
+        affinity.out.toString().lines().toList().get(10));
+    Run flag = run("cilium-dbg service list --bogus");
+    assertEquals("Error: unknown flag: --bogus\n", flag.err.toString());
+    assertEquals("unknown flag: --bogus\n", flag.out.toString());
+    assertEquals(1, flag.exit);
+    assertFails(run("cilium-dbg service list -o json"), "podnet: cilium-dbg service list -o: not emulated (emulated: "
+        + "cilium-dbg status [--all-addresses], cilium-dbg config --all, cilium-dbg bpf ipcache list, "
+        + "cilium-dbg service list, cilium-dbg shell -- db/show l2-announce)\n", 1);
+    Run get = run("cilium-dbg service get 1");
+    assertEquals(1, get.exit);
+    assertTrue(get.err.toString().startsWith("podnet: cilium-dbg service get: not emulated"), get.err.toString());
+  }
 }

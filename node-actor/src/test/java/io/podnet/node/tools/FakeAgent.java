@@ -96,6 +96,13 @@ final class FakeAgent implements AgentView {
     return ipam;
   }
 
+  List<io.podnet.node.cilium.ServiceList.Entry> services = List.of();
+
+  @Override
+  public List<io.podnet.node.cilium.ServiceList.Entry> services() {
+    return services;
+  }
+
   List<io.podnet.node.cilium.L2AnnounceTable.Entry> l2Announce = List.of();
 
   @Override
