@@ -297,6 +297,10 @@ class KubectlTest extends HttpsTestSystem {
     assertEquals("cilium-agent", ok(null, "-n", "kube-system", "get", "ds", "cilium", "-o",
         "jsonpath={.spec.template.spec.containers[0].name}").out);
     assertEquals("2", ok(null, "-n", "kube-system", "get", "ds", "cilium", "-o", "jsonpath={.metadata.generation}").out);
+    // apps/v1's defaults, which kubectl rollout status needs (it refuses other strategies)
+    assertEquals("RollingUpdate 1 0 10", ok(null, "-n", "kube-system", "get", "ds", "cilium", "-o",
+        "jsonpath={.spec.updateStrategy.type} {.spec.updateStrategy.rollingUpdate.maxUnavailable} "
+            + "{.spec.updateStrategy.rollingUpdate.maxSurge} {.spec.revisionHistoryLimit}").out);
   }
 
   @Test
