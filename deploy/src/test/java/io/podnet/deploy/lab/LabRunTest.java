@@ -144,6 +144,7 @@ class LabRunTest extends PodnetHomeTest {
     assertTrue(o.contains("ARPING 192.168.10.211\nTimeout\n\n--- 192.168.10.211 statistics ---\n"
         + "1 packets transmitted, 0 packets received, 100% unanswered (0 extra)\n"), o);
     // L2 announcements: one of the two nodes on the LB IP's subnet leads (k8s-w0 is excluded by the policy).
+    assertTrue(o.contains("daemon set \"cilium\" successfully rolled out\n"), o);
     assertTrue(o.contains("EnableL2Announcements             : true\n"), o);
     assertTrue(o.contains("enable-l2-announcements                           true\n"), o);
     java.util.regex.Matcher lead = java.util.regex.Pattern.compile("\"holderIdentity\": \"(k8s-ctr|k8s-w1)\",\n"
