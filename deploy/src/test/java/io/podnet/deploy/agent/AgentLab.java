@@ -189,11 +189,15 @@ final class AgentLab implements AutoCloseable {
 
   /** A node: a host with eth0 on the LAN at {@code ip}/24, running its agents. */
   ActorRef<HostActor.Command> startNode(String name, String ip) {
+    return startNode(name, ip, List.of("default via 192.168.10.1 dev eth0"));
+  }
+
+  /** A node with eth0 on the LAN at {@code ip}/24 and {@code routes} ({@code ip route add} syntax). */
+  ActorRef<HostActor.Command> startNode(String name, String ip, List<String> routes) {
     Ipv4Address addr = Ipv4Address.parse(ip);
     long n = nodes.size() + 1;
     HostConfig hc = new HostConfig(name, 1000 + n, false, List.of(new HostConfig.LinkConfig("eth0", "ethernet", "lan",
-        String.format("02:00:00:00:00:%02x", n), 1500, List.of(ip + "/24"), 0)),
-        List.of("default via 192.168.10.1 dev eth0"), Map.of());
+        String.format("02:00:00:00:00:%02x", n), 1500, List.of(ip + "/24"), 0)), routes, Map.of());
     NodeAgent agent = new NodeAgent(new NodeAgent.Settings(name, addr, List.of("eth0"),
         new TreeMap<>(Map.of("kubernetes.io/hostname", name, "kubernetes.io/os", "linux")), WALL_CLOCK_AT_START,
         77 * n));
@@ -202,6 +206,13 @@ final class AgentLab implements AutoCloseable {
     nodes.put(name, host);
     nodeIps.put(name, addr);
     return host;
+  }
+
+  /** A plain host (no agents) on the LAN with eth0 at {@code cidrs}, forwarding between them: a router. */
+  ActorRef<HostActor.Command> startRouter(String name, String mac, List<String> cidrs) {
+    HostConfig hc = new HostConfig(name, 900, true, List.of(new HostConfig.LinkConfig("eth0", "ethernet", "lan", mac,
+        1500, cidrs, 0)), List.of(), Map.of());
+    return testKit.spawn(HostActor.create(hc, Map.of("eth0", lan), Tools.standard()), "host-" + name);
   }
 
   // ------------------------------------------------------------ the API
