@@ -198,7 +198,12 @@ final class AgentLab implements AutoCloseable {
 
   /** A node: a host with eth0 on the LAN at {@code ip}/24, running its agents. */
   ActorRef<HostActor.Command> startNode(String name, String ip) {
-    return startNode(name, ip, false);
+    return startNode(name, ip, false, DEFAULT_ROUTES);
+  }
+
+  /** A node with eth0 on the LAN at {@code ip}/24 and {@code routes} ({@code ip route add} syntax). */
+  ActorRef<HostActor.Command> startNode(String name, String ip, List<String> routes) {
+    return startNode(name, ip, false, routes);
   }
 
   /**
@@ -208,9 +213,15 @@ final class AgentLab implements AutoCloseable {
    * agent (same settings). Commands go through the machine.
    */
   ActorRef<HostActor.Command> startNode(String name, String ip, boolean machine) {
+    return startNode(name, ip, machine, DEFAULT_ROUTES);
+  }
+
+  private static final List<String> DEFAULT_ROUTES = List.of("default via 192.168.10.1 dev eth0");
+
+  private ActorRef<HostActor.Command> startNode(String name, String ip, boolean machine, List<String> routes) {
     Ipv4Address addr = Ipv4Address.parse(ip);
     long n = nodes.size() + 1;
-    HostConfig hc = hostConfig(name, n, ip);
+    HostConfig hc = hostConfig(name, n, ip, routes);
     Supplier<NodeAgent> agent = () -> new NodeAgent(new NodeAgent.Settings(name, addr, List.of("eth0"),
         new TreeMap<>(Map.of("kubernetes.io/hostname", name, "kubernetes.io/os", "linux")), WALL_CLOCK_AT_START,
         77 * n));
@@ -233,17 +244,24 @@ final class AgentLab implements AutoCloseable {
    */
   ActorRef<HostActor.Command> startHost(String name, String ip) {
     long n = 0x80 + others.size() + 1;
-    ActorRef<HostActor.Command> host = testKit.spawn(HostActor.create(hostConfig(name, n, ip), Map.of("eth0", lan),
-        Tools.standard()), "host-" + name);
+    ActorRef<HostActor.Command> host = testKit.spawn(HostActor.create(hostConfig(name, n, ip, DEFAULT_ROUTES),
+        Map.of("eth0", lan), Tools.standard()), "host-" + name);
     others.put(name, host);
     return host;
   }
 
   /** The n-th host's configuration: eth0 on the LAN with MAC 02:00:00:00:00:nn. */
-  private static HostConfig hostConfig(String name, long n, String ip) {
+  private static HostConfig hostConfig(String name, long n, String ip, List<String> routes) {
     return new HostConfig(name, 1000 + n, false, List.of(new HostConfig.LinkConfig("eth0", "ethernet", "lan",
         String.format("02:00:00:00:00:%02x", n), 1500, List.of(ip + "/24"), 0)),
-        List.of("default via 192.168.10.1 dev eth0"), Map.of());
+        routes, Map.of());
+  }
+
+  /** A plain host (no agents) on the LAN with eth0 at {@code cidrs}, forwarding between them: a router. */
+  ActorRef<HostActor.Command> startRouter(String name, String mac, List<String> cidrs) {
+    HostConfig hc = new HostConfig(name, 900, true, List.of(new HostConfig.LinkConfig("eth0", "ethernet", "lan", mac,
+        1500, cidrs, 0)), List.of(), Map.of());
+    return testKit.spawn(HostActor.create(hc, Map.of("eth0", lan), Tools.standard()), "host-" + name);
   }
 
   // ------------------------------------------------------------ the API

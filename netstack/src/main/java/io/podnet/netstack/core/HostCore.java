@@ -220,8 +220,19 @@ public final class HostCore {
    */
   public void neighbourUpdate(String dev, Ipv4Address ip, MacAddress mac, NeighbourTable.State state,
       boolean create, boolean exclusive) throws NetlinkException {
+    neighbourUpdate(dev, ip, mac, state, NeighbourTable.AdminFlags.NONE, create, exclusive);
+  }
+
+  /**
+   * RTM_NEWNEIGH with flags ({@code use}, {@code extern_learn}, {@code managed}), as
+   * {@link NeighbourTable#adminUpdate(String, Ipv4Address, MacAddress, NeighbourTable.State,
+   * NeighbourTable.AdminFlags, boolean, boolean, long)} handles it at the host's time; a
+   * solicitation it triggers leaves now, and the neighbour timers are rearmed.
+   */
+  public void neighbourUpdate(String dev, Ipv4Address ip, MacAddress mac, NeighbourTable.State state,
+      NeighbourTable.AdminFlags flags, boolean create, boolean exclusive) throws NetlinkException {
     try {
-      neigh.adminUpdate(dev, ip, mac, state, create, exclusive, nowMs());
+      neigh.adminUpdate(dev, ip, mac, state, flags, create, exclusive, nowMs());
     } finally {
       finish();
     }

@@ -18,8 +18,23 @@ import java.util.random.RandomGenerator;
  * INCOMPLETE and is solicited by broadcast three times a second apart, then FAILED (queued
  * packets are reported unreachable); a resolved one is REACHABLE for a random 15-45 s after its
  * last confirmation, then STALE; using a STALE entry moves it to DELAY, and five seconds later,
- * without confirmation, to PROBE with three unicast solicitations before FAILED. Entries are not
- * garbage collected while the table is small, as in Linux below gc_thresh1 (128).
+ * without confirmation, to PROBE with three unicast solicitations before FAILED.
+ *
+ * <p>Garbage collection is neigh_periodic_work's: every base_reachable_time/2 (15 s), once the
+ * table holds gc_thresh1 (128) entries or more, an entry that is neither PERMANENT, nor in a timed
+ * state (INCOMPLETE, REACHABLE, DELAY, PROBE), nor externally learned ({@code extern_learn},
+ * NTF_EXT_LEARNED) is removed when FAILED or unused for gc_stale_time (60 s). Below gc_thresh1
+ * nothing is collected. (The forced collection of neigh_alloc at gc_thresh2/gc_thresh3 is not
+ * modelled.)
+ *
+ * <p>Managed entries ({@code managed}, NTF_MANAGED, Linux 5.16+) are kept resolved by the kernel:
+ * neigh_managed_work runs every interval_probe_time_ms (5 s) from boot and "uses" each of them
+ * (neigh_event_send_probe): a STALE entry goes to DELAY and is re-probed, a FAILED one starts
+ * resolving again, and the refreshed use time makes an expiring REACHABLE entry go to DELAY and be
+ * confirmed by unicast probes instead of going STALE. Administrative updates (neigh_add) carry
+ * the flags: NTF_EXT_LEARNED and NTF_MANAGED are set or cleared by every such update, and a
+ * managed (or {@code use}) update leaves the address and state alone (only PERMANENT is dropped)
+ * and triggers resolution.
  *
  * <p>Plain code: time comes in as milliseconds of the lab clock, randomness from the lab's seeded
  * generator, and what the table wants done goes out through {@link Events}. The host calls
@@ -60,8 +75,18 @@ public final class NeighbourTable<P> {
 
   /** Linux's defaults for ARP (net.ipv4.neigh.default.*). */
   public record Params(long baseReachableMs, long retransMs, long delayFirstProbeMs, int ucastProbes,
-      int mcastProbes, int appProbes, int mcastReprobes, long locktimeMs, int unresQueueBytes) {
-    public static final Params LINUX = new Params(30_000, 1_000, 5_000, 3, 3, 0, 0, 1_000, 212_992);
+      int mcastProbes, int appProbes, int mcastReprobes, long locktimeMs, int unresQueueBytes,
+      long intervalProbeTimeMs, long gcStaleTimeMs, int gcThresh1) {
+    public static final Params LINUX = new Params(30_000, 1_000, 5_000, 3, 3, 0, 0, 1_000, 212_992, 5_000, 60_000,
+        128);
+  }
+
+  /**
+   * The flags of an administrative update (RTM_NEWNEIGH): ndm_flags NTF_USE and NTF_EXT_LEARNED,
+   * and NTF_EXT_MANAGED in NDA_FLAGS_EXT ({@code ip neigh ... use | extern_learn | managed}).
+   */
+  public record AdminFlags(boolean use, boolean externLearn, boolean managed) {
+    public static final AdminFlags NONE = new AdminFlags(false, false, false);
   }
 
   /** A read-only view of an entry, for {@code ip neigh} and {@code arp -a}. */
@@ -107,6 +132,10 @@ public final class NeighbourTable<P> {
   private final RandomGenerator random;
   private final Events<P> events;
   private final Map<Key, Entry<P>> entries = new LinkedHashMap<>();
+  /** The next run of neigh_managed_work while there are managed entries, else MAX_VALUE. */
+  private long managedWorkAt = Long.MAX_VALUE;
+  /** The next run of neigh_periodic_work while the table is at gc_thresh1 or above, else MAX_VALUE. */
+  private long gcWorkAt = Long.MAX_VALUE;
 
   public NeighbourTable(Params params, RandomGenerator random, Events<P> events) {
     this.params = params;
@@ -131,6 +160,7 @@ public final class NeighbourTable<P> {
       e.state = State.FAILED; // NUD_NONE behaves as FAILED below
       e.updated = now;
       entries.put(new Key(dev, ip), e);
+      armGc(now);
     }
     e.used = now;
     e.lastSourceHint = sourceHint;
@@ -201,7 +231,9 @@ public final class NeighbourTable<P> {
       e = new Entry<>(ip, dev);
       e.state = State.FAILED;
       e.updated = now - params.locktimeMs() - 1;
+      e.used = now;
       entries.put(k, e);
+      armGc(now);
     }
     if (e.state == State.PERMANENT || e.state == State.NOARP) {
       return;
@@ -257,7 +289,7 @@ public final class NeighbourTable<P> {
 
   /** The earliest time {@link #advance} has work to do, or {@link Long#MAX_VALUE}. */
   public long nextDeadline() {
-    long min = Long.MAX_VALUE;
+    long min = Math.min(managedWorkAt, gcWorkAt);
     for (Entry<P> e : entries.values()) {
       min = Math.min(min, e.deadline);
     }
@@ -311,6 +343,102 @@ public final class NeighbourTable<P> {
         default -> e.deadline = Long.MAX_VALUE;
       }
     }
+    if (managedWorkAt <= now) {
+      managedWork(now);
+    }
+    if (gcWorkAt <= now) {
+      periodicWork(now);
+    }
+  }
+
+  /**
+   * neigh_managed_work: every managed entry is used (neigh_event_send_probe, not immediate: a probe
+   * due goes out one tick later, from the entry's timer), then the work is queued again.
+   */
+  private void managedWork(long now) {
+    boolean any = false;
+    for (Entry<P> e : entries.values()) {
+      if (e.managed) {
+        any = true;
+        eventSend(e, now, false);
+      }
+    }
+    managedWorkAt = any ? nextTick(now, params.intervalProbeTimeMs()) : Long.MAX_VALUE;
+  }
+
+  /**
+   * neigh_periodic_work: from gc_thresh1 entries on, removes what is neither PERMANENT, nor timed,
+   * nor externally learned, and is FAILED or unused for gc_stale_time.
+   */
+  private void periodicWork(long now) {
+    if (entries.size() >= params.gcThresh1()) {
+      entries.values().removeIf(e -> {
+        if (e.state == State.PERMANENT || inTimer(e.state) || e.externLearned) {
+          return false;
+        }
+        if (e.used < e.confirmed && e.confirmed <= now) {
+          e.used = e.confirmed;
+        }
+        return e.state == State.FAILED || now >= e.used + params.gcStaleTimeMs();
+      });
+    }
+    gcWorkAt = entries.size() >= params.gcThresh1() ? nextTick(now, params.baseReachableMs() / 2) : Long.MAX_VALUE;
+  }
+
+  private static boolean inTimer(State s) {
+    return s == State.INCOMPLETE || s == State.REACHABLE || s == State.DELAY || s == State.PROBE;
+  }
+
+  /** The first multiple of {@code interval} (from boot, time 0) after {@code now}. */
+  private static long nextTick(long now, long interval) {
+    long iv = Math.max(interval, 1);
+    return (Math.floorDiv(now, iv) + 1) * iv;
+  }
+
+  /** Keeps neigh_managed_work scheduled exactly while there is a managed entry. */
+  private void armManaged(long now) {
+    if (entries.values().stream().noneMatch(e -> e.managed)) {
+      managedWorkAt = Long.MAX_VALUE;
+    } else if (managedWorkAt == Long.MAX_VALUE) {
+      managedWorkAt = nextTick(now, params.intervalProbeTimeMs());
+    }
+  }
+
+  private void armGc(long now) {
+    if (gcWorkAt == Long.MAX_VALUE && entries.size() >= params.gcThresh1()) {
+      gcWorkAt = nextTick(now, params.baseReachableMs() / 2);
+    }
+  }
+
+  /**
+   * __neigh_event_send without a packet, as neigh_add (NTF_USE, NTF_MANAGED; {@code immediate}:
+   * the first solicitation goes out now) and neigh_managed_work (one tick later) call it.
+   */
+  private void eventSend(Entry<P> e, long now, boolean immediate) {
+    e.used = now;
+    switch (e.state) {
+      case STALE -> {
+        e.state = State.DELAY;
+        e.updated = now;
+        e.deadline = now + params.delayFirstProbeMs();
+      }
+      case FAILED -> {
+        e.updated = now;
+        if (params.mcastProbes() + params.appProbes() == 0) {
+          return;
+        }
+        e.state = State.INCOMPLETE;
+        e.probes = params.ucastProbes();
+        if (immediate) {
+          probe(e, now);
+        } else {
+          e.deadline = now + 1;
+        }
+      }
+      default -> {
+        // REACHABLE, NOARP, PERMANENT, DELAY, PROBE: nothing to do; INCOMPLETE: already resolving
+      }
+    }
   }
 
   /** Adds or replaces a static entry ({@code ip neigh replace ... nud permanent}). */
@@ -323,24 +451,43 @@ public final class NeighbourTable<P> {
     e.externLearned = externLearned;
     e.updated = now;
     e.deadline = Long.MAX_VALUE;
+    armManaged(now);
+    armGc(now);
     flush(e);
   }
 
   /**
-   * RTM_NEWNEIGH as neigh_add handles it ({@code ip neigh add|replace|change}): a missing entry is
-   * created when {@code create}, else ENOENT; an existing one (in any state, FAILED included) is
-   * refused with EEXIST when {@code exclusive}. The administrative update then always overrides
-   * (NEIGH_UPDATE_F_ADMIN, even a PERMANENT entry): without {@code mac} an entry that has no valid
-   * address is refused ("No link layer address given") and one that has keeps it. REACHABLE arms
-   * the reachable timer; STALE, NOARP and PERMANENT have none. Packets queued while the entry was
-   * unresolved go out at once.
-   *
-   * @param state one of REACHABLE, STALE, NOARP, PERMANENT
-   * @throws NetlinkException EEXIST, ENOENT, or EINVAL ("No link layer address given")
+   * RTM_NEWNEIGH without flags: {@link #adminUpdate(String, Ipv4Address, MacAddress, State,
+   * AdminFlags, boolean, boolean, long)} with {@link AdminFlags#NONE}.
    */
   public void adminUpdate(String dev, Ipv4Address ip, MacAddress mac, State state, boolean create,
       boolean exclusive, long now) throws NetlinkException {
-    if (state != State.REACHABLE && state != State.STALE && state != State.NOARP && state != State.PERMANENT) {
+    adminUpdate(dev, ip, mac, state, AdminFlags.NONE, create, exclusive, now);
+  }
+
+  /**
+   * RTM_NEWNEIGH as neigh_add handles it ({@code ip neigh add|replace|change}): a missing entry is
+   * created when {@code create}, else ENOENT (a new PERMANENT entry may not be managed: EINVAL);
+   * an existing one (in any state, FAILED included) is refused with EEXIST when {@code exclusive}.
+   * The update then sets or clears NTF_EXT_LEARNED and NTF_MANAGED as {@code flags} say.
+   *
+   * <p>With {@code use} or {@code managed}, the address and {@code state} are ignored: the entry
+   * keeps its state (a PERMANENT one drops to none) and is used at once (neigh_event_send): an
+   * entry without a valid address starts resolving with a broadcast solicitation, a STALE one goes
+   * to DELAY. Otherwise the administrative update always overrides (NEIGH_UPDATE_F_ADMIN, even a
+   * PERMANENT entry): without {@code mac} an entry that has no valid address is refused ("No link
+   * layer address given") and one that has keeps it. REACHABLE arms the reachable timer; STALE,
+   * NOARP and PERMANENT have none. Packets queued while the entry was unresolved go out at once.
+   *
+   * @param state one of REACHABLE, STALE, NOARP, PERMANENT; or null (NUD_NONE) with use or managed
+   * @throws NetlinkException EEXIST, ENOENT, or EINVAL ("No link layer address given", "Invalid
+   *     NTF_* flag for permanent entry")
+   */
+  public void adminUpdate(String dev, Ipv4Address ip, MacAddress mac, State state, AdminFlags flags,
+      boolean create, boolean exclusive, long now) throws NetlinkException {
+    boolean event = flags.use() || flags.managed();
+    if (state == null ? !event
+        : state != State.REACHABLE && state != State.STALE && state != State.NOARP && state != State.PERMANENT) {
       throw new IllegalArgumentException("not an administrative state: " + state);
     }
     Key k = new Key(dev, ip);
@@ -349,16 +496,35 @@ public final class NeighbourTable<P> {
     if (fresh && !create) {
       throw new NetlinkException(Errno.ENOENT);
     }
+    if (fresh && state == State.PERMANENT && flags.managed()) {
+      throw new NetlinkException(Errno.EINVAL, "Invalid NTF_* flag for permanent entry");
+    }
     if (!fresh && exclusive) {
       throw new NetlinkException(Errno.EEXIST);
     }
     boolean wasValid = !fresh && e.state.valid() && e.mac != null;
-    if (mac == null && !wasValid) {
+    if (!event && mac == null && !wasValid) {
       throw new NetlinkException(Errno.EINVAL, "No link layer address given");
     }
     if (fresh) {
       e = new Entry<>(ip, dev);
+      e.state = State.FAILED; // NUD_NONE
+      e.updated = now;
+      e.used = now;
+      e.confirmed = now - 2 * params.baseReachableMs();
       entries.put(k, e);
+      armGc(now);
+    }
+    e.externLearned = flags.externLearn();
+    e.managed = flags.managed();
+    armManaged(now);
+    if (event) {
+      if (e.state == State.PERMANENT) {
+        e.state = State.FAILED; // old & ~NUD_PERMANENT: NUD_NONE
+        e.deadline = Long.MAX_VALUE;
+      }
+      eventSend(e, now, true);
+      return;
     }
     e.mac = mac != null ? mac : e.mac;
     e.updated = now;
@@ -381,6 +547,7 @@ public final class NeighbourTable<P> {
     if (e == null) {
       throw new NetlinkException(Errno.ENOENT);
     }
+    disarmIfIdle();
     boolean invalidate = e.state == State.INCOMPLETE || e.state == State.PROBE;
     while (!e.queue.isEmpty()) {
       P p = e.queue.removeFirst();
@@ -394,10 +561,23 @@ public final class NeighbourTable<P> {
   /** Removes every entry on {@code dev} (the link went down); queued packets are dropped. */
   public void flushDevice(String dev) {
     entries.values().removeIf(e -> e.dev.equals(dev));
+    disarmIfIdle();
   }
 
   public boolean remove(String dev, Ipv4Address ip) {
-    return entries.remove(new Key(dev, ip)) != null;
+    boolean removed = entries.remove(new Key(dev, ip)) != null;
+    disarmIfIdle();
+    return removed;
+  }
+
+  /** No managed entry left: no managed work; below gc_thresh1: no periodic work. */
+  private void disarmIfIdle() {
+    if (entries.values().stream().noneMatch(e -> e.managed)) {
+      managedWorkAt = Long.MAX_VALUE;
+    }
+    if (entries.size() < params.gcThresh1()) {
+      gcWorkAt = Long.MAX_VALUE;
+    }
   }
 
   /** The current state of one entry, if any. */

@@ -981,6 +981,9 @@ public final class IpCommand {
     /** ipneigh_modify: {@code ip neigh add|change|replace|del}. */
     int neighModify(boolean create, boolean exclusive, boolean delete) {
       int state = NUD_PERMANENT;
+      boolean use = false;
+      boolean managed = false;
+      boolean externLearn = false;
       String lla = null;
       String dev = null;
       Ipv4Address dst = null;
@@ -998,8 +1001,17 @@ public final class IpCommand {
           if (state < 0) {
             throw invarg("nud state is bad", v);
           }
-        } else if (matches(a, "proxy") || a.equals("router") || a.equals("use") || a.equals("managed")
-            || a.equals("extern_learn") || matches(a, "protocol")) {
+        } else if (matches(a, "proxy") || a.equals("router")) {
+          throw fail(1, "ip: neigh option \"" + a + "\" is not emulated yet");
+        } else if (a.equals("use")) {
+          use = true;
+        } else if (a.equals("managed")) {
+          // NTF_EXT_MANAGED in NDA_FLAGS_EXT; iproute2 asks for NUD_NONE (a later "nud" overrides it)
+          managed = true;
+          state = 0;
+        } else if (matches(a, "extern_learn")) {
+          externLearn = true;
+        } else if (matches(a, "protocol")) {
           throw fail(1, "ip: neigh option \"" + a + "\" is not emulated yet");
         } else if (a.equals("dev")) {
           dev = next();
@@ -1039,15 +1051,23 @@ public final class IpCommand {
           core.neighbourDelete(l.name(), dst);
           return 0;
         }
+        boolean event = use || managed;
         NeighbourTable.State s = switch (state) {
           case NUD_PERMANENT -> NeighbourTable.State.PERMANENT;
           case NUD_REACHABLE -> NeighbourTable.State.REACHABLE;
           case NUD_STALE -> NeighbourTable.State.STALE;
           case NUD_NOARP -> NeighbourTable.State.NOARP;
-          default -> throw fail(1, "ip: neighbour state " + state + " is not emulated yet (only permanent, "
-              + "reachable, stale and noarp)");
+          default -> {
+            if (event) {
+              // the kernel ignores the state of a use/managed update (except a new PERMANENT managed one)
+              yield null;
+            }
+            throw fail(1, "ip: neighbour state " + state + " is not emulated yet (only permanent, "
+                + "reachable, stale and noarp)");
+          }
         };
-        core.neighbourUpdate(l.name(), dst, mac, s, create, exclusive);
+        core.neighbourUpdate(l.name(), dst, mac, s, new NeighbourTable.AdminFlags(use, externLearn, managed),
+            create, exclusive);
       } catch (NetlinkException e) {
         throw fail(2, e.iproute2Line());
       }

@@ -150,4 +150,37 @@ class IpAddrNeighBehaviourTest {
     assertEquals(NeighbourTable.State.STALE,
         net.host("A").neighbours().get("eth1", a("192.168.10.50")).orElseThrow().state());
   }
+
+  @Test
+  void aManagedEntryIsKeptResolvedByTheKernelWithUnicastProbes() {
+    net.nic("A", "eth1", MAC_A, "192.168.10.100/24", "lan10");
+    net.nic("B", "eth1", MAC_B, "192.168.10.101/24", "lan10");
+    ok("A", "neigh replace 192.168.10.101 dev eth1 managed extern_learn");
+    net.runFor(SECOND / 10);
+    assertEquals("192.168.10.101 dev eth1 lladdr 08:00:27:af:e6:df managed extern_learn REACHABLE \n",
+        ip("A", "neigh").stdout());
+    byte[] first = arpRequestsFrom("A").get(0).frame();
+    assertEquals(MacAddress.BROADCAST, EthernetHeader.decode(first, 0, first.length).destination());
+    // ten minutes without any traffic: never STALE, re-confirmed by unicast requests B answers
+    for (int s = 0; s < 600; s++) {
+      net.runFor(SECOND);
+      NeighbourTable.State st = net.host("A").neighbours().get("eth1", a("192.168.10.101")).orElseThrow().state();
+      assertTrue(st == NeighbourTable.State.REACHABLE || st == NeighbourTable.State.DELAY
+          || st == NeighbourTable.State.PROBE, "second " + s + ": " + st);
+    }
+    List<TestNet.Sent> requests = arpRequestsFrom("A");
+    assertTrue(requests.size() >= 10, "one probe per reachable period: " + requests.size());
+    for (TestNet.Sent r : requests.subList(1, requests.size())) {
+      assertEquals(MacAddress.parse(MAC_B), EthernetHeader.decode(r.frame(), 0, r.frame().length).destination());
+    }
+    // B goes away: the probes fail, the entry goes FAILED and the kernel keeps broadcasting for it
+    net.segmentOf.remove(new TestNet.Port("B", "eth1"));
+    net.runFor(60 * SECOND);
+    List<TestNet.Sent> late = arpRequestsFrom("A").stream().filter(r -> r.micros() > net.now - 10 * SECOND).toList();
+    assertTrue(late.stream().anyMatch(r -> EthernetHeader.decode(r.frame(), 0, r.frame().length).destination()
+        .equals(MacAddress.BROADCAST)), "still resolving");
+    String shown = ip("A", "neigh show nud all").stdout();
+    assertTrue(shown.equals("192.168.10.101 dev eth1 managed extern_learn FAILED \n")
+        || shown.equals("192.168.10.101 dev eth1 managed extern_learn INCOMPLETE \n"), shown);
+  }
 }

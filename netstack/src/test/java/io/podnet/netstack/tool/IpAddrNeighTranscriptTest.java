@@ -284,4 +284,36 @@ class IpAddrNeighTranscriptTest {
     assertEquals("", ip("neigh show nud all").stdout());
     assertEquals(new CommandResult("Nothing to flush.\n", "", 0), ip("-s neigh flush all"));
   }
+
+  @Test
+  void managedAndExternLearnFlags() {
+    // managed: no address needed, the kernel resolves it (no answer on this lab-less host)
+    ok("neigh add 192.168.10.7 dev eth1 managed");
+    assertEquals("192.168.10.7 dev eth1 managed INCOMPLETE \n", ip("neigh").stdout());
+    // extern_learn (abbreviated as iproute2's matches() allows) with an address and a state
+    ok("neigh replace 192.168.10.8 lladdr 08:00:27:00:00:08 dev eth1 nud reachable extern");
+    assertEquals("192.168.10.8 dev eth1 lladdr 08:00:27:00:00:08 extern_learn REACHABLE \n",
+        ip("neigh show 192.168.10.8").stdout());
+    // both, on an existing entry: address and state stay, the flags print in iproute2's order
+    ok("neigh replace 192.168.10.8 dev eth1 extern_learn managed");
+    assertEquals("192.168.10.8 dev eth1 lladdr 08:00:27:00:00:08 managed extern_learn REACHABLE \n",
+        ip("neigh show 192.168.10.8").stdout());
+    // an update without them clears them
+    ok("neigh change 192.168.10.8 dev eth1 nud stale");
+    assertEquals("192.168.10.8 dev eth1 lladdr 08:00:27:00:00:08 STALE \n", ip("neigh show 192.168.10.8").stdout());
+    // a new permanent entry cannot be managed ("managed" asks for NUD_NONE; a later nud overrides it)
+    assertEquals(new CommandResult("", "Error: Invalid NTF_* flag for permanent entry.\n", 2),
+        ip("neigh add 192.168.10.9 dev eth1 managed nud permanent"));
+    assertEquals(new CommandResult("", "Error: Invalid NTF_* flag for permanent entry.\n", 2),
+        ip("neigh add 192.168.10.9 lladdr 08:00:27:00:00:09 dev eth1 managed nud perm"));
+    // nud before managed is overridden by it
+    ok("neigh add 192.168.10.9 lladdr 08:00:27:00:00:09 dev eth1 nud permanent managed");
+    assertEquals("192.168.10.9 dev eth1 managed INCOMPLETE \n", ip("neigh show 192.168.10.9").stdout());
+    // use: resolved once, no flag shown
+    ok("neigh add 192.168.10.10 dev eth1 use");
+    assertEquals("192.168.10.10 dev eth1 INCOMPLETE \n", ip("neigh show 192.168.10.10").stdout());
+    // deletes ignore the flags
+    ok("neigh del 192.168.10.7 dev eth1 managed");
+    assertEquals("", ip("neigh show 192.168.10.7").stdout());
+  }
 }

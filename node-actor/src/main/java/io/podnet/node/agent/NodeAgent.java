@@ -25,6 +25,7 @@ import io.podnet.node.cilium.HostScopeIpam;
 import io.podnet.node.cilium.IpCache;
 import io.podnet.node.cilium.IpCacheEntry;
 import io.podnet.node.cilium.IpamException;
+import io.podnet.node.cilium.L2NeighDiscovery;
 import io.podnet.node.cilium.NodeDatapath;
 import io.podnet.node.cilium.RoutePlan;
 import io.podnet.node.cilium.SecurityLabels;
@@ -153,6 +154,11 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
   private boolean l2WithoutKprWarned;
   /** The l2-announce table the announcer last reported. */
   private List<io.podnet.node.cilium.L2AnnounceTable.Entry> l2Table = List.of();
+  /** enable-l2-neigh-discovery: the next hops the reconciler has written (its Done entries). */
+  private final Set<L2NeighDiscovery.Desired> neighApplied = new HashSet<>();
+  /** When the desired-neighbour calculator last ran (lab microseconds), for its 15 s rate limit. */
+  private long neighLastRun = Long.MIN_VALUE;
+  private io.podnet.netstack.core.Timers.Timer neighTimer;
 
   // kubelet state
   private final Map<String, PodRun> pods = new LinkedHashMap<>();
@@ -380,6 +386,14 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
         serviceIds.restarted();
       }
       stopL2Announcer();
+      // a new agent process: its desired-neighbour table and rate limiter start afresh (the
+      // kernel's entries stay; an agent with the feature off leaves them alone)
+      neighApplied.clear();
+      neighLastRun = Long.MIN_VALUE;
+      if (neighTimer != null) {
+        neighTimer.cancel();
+        neighTimer = null;
+      }
     }
     bringUp();
   }
@@ -605,6 +619,44 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     installedIpCache = IpCache.build(settings.nodeName(), addrs, nodes, eps, config);
     datapath.setIpCache(installedIpCache);
     datapath.setEndpoints(eps);
+    scheduleNeighDiscovery();
+  }
+
+  // ============================================================ L2 neighbour discovery
+
+  /** Cilium's desired-neighbour calculator reruns on node and route changes, at most every 15 s. */
+  private static final long NEIGH_RATE_MICROS = 15_000_000L;
+
+  /**
+   * With enable-l2-neigh-discovery, the calculator runs now, or when its rate limiter lets it
+   * (15 s after its last run); without it, the agent does not touch neighbour entries at all.
+   */
+  private void scheduleNeighDiscovery() {
+    if (config == null || !config.l2NeighDiscovery() || (neighTimer != null && neighTimer.active())) {
+      return;
+    }
+    long now = ctx.core().timers().nowMicros();
+    if (neighLastRun == Long.MIN_VALUE || now >= neighLastRun + NEIGH_RATE_MICROS) {
+      runNeighDiscovery();
+    } else {
+      neighTimer = ctx.core().timers().at(neighLastRun + NEIGH_RATE_MICROS, this::runNeighDiscovery);
+    }
+  }
+
+  /** A full sync: the other nodes' IPs through every L2 device to their next hops, reconciled. */
+  private void runNeighDiscovery() {
+    neighTimer = null;
+    if (config == null || !config.l2NeighDiscovery() || datapath == null) {
+      return;
+    }
+    neighLastRun = ctx.core().timers().nowMicros();
+    List<Ipv4Address> nodeIps = new ArrayList<>();
+    for (CiliumNodeInfo n : nodeInfos()) {
+      if (!n.name().equals(settings.nodeName())) {
+        nodeIps.add(n.internalIp());
+      }
+    }
+    L2NeighDiscovery.reconcile(ctx.core(), L2NeighDiscovery.desired(ctx.core().stack(), nodeIps), neighApplied);
   }
 
   private List<EndpointInfo> allEndpoints() {
