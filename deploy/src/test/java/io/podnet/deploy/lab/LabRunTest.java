@@ -147,6 +147,11 @@ class LabRunTest extends PodnetHomeTest {
     assertTrue(o.contains("daemon set \"cilium\" successfully rolled out\n"), o);
     assertTrue(o.contains("EnableL2Announcements             : true\n"), o);
     assertTrue(o.contains("enable-l2-announcements                           true\n"), o);
+    // l2NeighDiscovery: the next hops toward the other nodes, kept resolved by the kernel.
+    String neigh = o.substring(o.indexOf("ip neigh show | grep -i reachable"),
+        o.indexOf("kubectl apply -f -\napiVersion: \"cilium.io/v2alpha1\""));
+    assertTrue(neigh.contains("192.168.10.101 dev eth1 lladdr 08:00:27:af:e6:df managed extern_learn REACHABLE \n"), neigh);
+    assertTrue(neigh.contains("192.168.10.200 dev eth1 lladdr 08:00:27:0f:bd:dd managed extern_learn REACHABLE \n"), neigh);
     java.util.regex.Matcher lead = java.util.regex.Pattern.compile("\"holderIdentity\": \"(k8s-ctr|k8s-w1)\",\n"
         + "  \"leaseDurationSeconds\": 15,\n  \"leaseTransitions\": 0\n").matcher(o);
     assertTrue(lead.find(), o);
