@@ -419,6 +419,16 @@ final class AgentLab implements AutoCloseable {
     });
   }
 
+  /** The pod once it runs with an IP. */
+  Struct awaitRunning(String ns, String name) {
+    return awaitValue(() -> {
+      Struct pod = get(KubeResource.PODS, ns, name);
+      assertEquals("Running", str(pod, "status.phase"), () -> "pod " + name + ": " + print(pod));
+      assertTrue(!str(pod, "status.podIP").isEmpty(), () -> "pod " + name + " has no IP yet");
+      return pod;
+    });
+  }
+
   <T> T awaitValue(Supplier<T> check) {
     return awaitValue(WAIT, check);
   }

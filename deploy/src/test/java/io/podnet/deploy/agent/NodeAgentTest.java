@@ -99,14 +99,8 @@ class NodeAgentTest {
     });
   }
 
-  /** The pod once it runs with an IP. */
   Struct running(String ns, String name) {
-    return lab.awaitValue(() -> {
-      Struct pod = lab.get(KubeResource.PODS, ns, name);
-      assertEquals("Running", str(pod, "status.phase"), () -> "pod " + name + ": " + AgentLab.print(pod));
-      assertFalse(str(pod, "status.podIP").isEmpty());
-      return pod;
-    });
+    return lab.awaitRunning(ns, name);
   }
 
   /** Whether {@code cilium-dbg bpf ipcache list} maps {@code ip}/32 to identity {@code id}. */

@@ -2,7 +2,6 @@ package io.podnet.deploy.agent;
 
 import static io.podnet.deploy.agent.AgentLab.str;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.google.protobuf.Struct;
 import io.podnet.node.api.KubeClient;
@@ -27,12 +26,7 @@ class ServiceListAgentTest {
   }
 
   Struct running(String ns, String name) {
-    return lab.awaitValue(() -> {
-      Struct pod = lab.get(KubeResource.PODS, ns, name);
-      assertEquals("Running", str(pod, "status.phase"), () -> "pod " + name + ": " + AgentLab.print(pod));
-      assertFalse(str(pod, "status.podIP").isEmpty());
-      return pod;
-    });
+    return lab.awaitRunning(ns, name);
   }
 
   void create(KubeResource r, String json) {
