@@ -67,7 +67,7 @@ class L2NeighDiscoveryAgentTest {
     });
     // two minutes without traffic: the kernel keeps them resolved, never STALE
     for (int i = 0; i < 12; i++) {
-      lab.pass(Duration.ofSeconds(10), Duration.ofMillis(100));
+      lab.pass(Duration.ofSeconds(10), Duration.ofSeconds(1));
       String n = neigh("k8s-ctr");
       assertTrue(Stream.of("REACHABLE", "DELAY", "PROBE").anyMatch(s -> n.contains(w1 + s + " \n")), n);
       assertTrue(Stream.of("REACHABLE", "DELAY", "PROBE").anyMatch(s -> n.contains(router + s + " \n")), n);
@@ -88,7 +88,7 @@ class L2NeighDiscoveryAgentTest {
   void withoutTheFeatureTheAgentWritesNoEntries() {
     cluster(false);
     lab.await(() -> assertTrue(lab.run(lab.nodes.get("k8s-ctr"), "ip", "route").out().contains("cilium_host")));
-    lab.pass(Duration.ofSeconds(30), Duration.ofMillis(100));
+    lab.pass(Duration.ofSeconds(30), Duration.ofSeconds(1));
     assertEquals("", lab.run(lab.nodes.get("k8s-ctr"), "ip", "neigh", "show", "nud", "all").out().lines()
         .filter(l -> l.contains("extern_learn")).reduce("", String::concat));
   }
