@@ -3,6 +3,7 @@ package io.podnet.node.agent;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import io.podnet.netstack.serialization.KryoMessage;
+import io.podnet.netstack.actor.LabClock;
 import io.podnet.node.api.KubeClient;
 import io.podnet.node.api.KubeResource;
 import io.podnet.node.api.Reflector;
@@ -13,6 +14,7 @@ import io.podnet.proto.packet.Ipv4Address;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -236,7 +238,7 @@ public final class L2Announcer extends AbstractBehavior<L2Announcer.Command> {
       try {
         p = Pattern.compile(r);
       } catch (PatternSyntaxException e) {
-        throw new SelectorException("policy compile interface regex: " + e.getDescription());
+        throw new SelectorException(goRegexpError(r, e));
       }
       for (String d : devices) {
         if (p.matcher(d).find()) {
@@ -245,6 +247,28 @@ public final class L2Announcer extends AbstractBehavior<L2Announcer.Command> {
       }
     }
     return List.copyOf(out);
+  }
+
+  /**
+   * Go's regexp.Compile error for {@code regex} (what Cilium puts in the bad-interface-regex
+   * condition), for the mistakes Java and Go both reject; Java's description otherwise.
+   */
+  static String goRegexpError(String regex, PatternSyntaxException e) {
+    String d = e.getDescription();
+    String what;
+    if (d.startsWith("Unclosed character class")) {
+      what = "missing closing ]: `" + regex.substring(Math.max(0, regex.lastIndexOf('['))) + "`";
+    } else if (d.startsWith("Unclosed group")) {
+      what = "missing closing ): `" + regex + "`";
+    } else if (d.startsWith("Unmatched closing ')'")) {
+      what = "unexpected ): `" + regex + "`";
+    } else if (d.startsWith("Dangling meta character")) {
+      int i = Math.max(0, e.getIndex());
+      what = "missing argument to repetition operator: `" + regex.charAt(Math.min(i, regex.length() - 1)) + "`";
+    } else {
+      what = d;
+    }
+    return "error parsing regexp: " + what;
   }
 
   static List<Ipv4Address> loadBalancerIps(Struct svc) {
@@ -328,6 +352,7 @@ public final class L2Announcer extends AbstractBehavior<L2Announcer.Command> {
   private List<L2AnnounceTable.Entry> reported = List.of();
   private long elections;
   private ActorRef<Stopped> shutdownReply;
+  private final ActorRef<KubeClient.Command> statusClient;
 
   private L2Announcer(ActorContext<Command> ctx, String node, String namespace, List<String> devices, Timings timings,
       long wallClockAtStart, ActorRef<Table> table) {
@@ -340,6 +365,7 @@ public final class L2Announcer extends AbstractBehavior<L2Announcer.Command> {
     this.table = table;
     timings.warnings().forEach(w -> ctx.getLog().warn("{}: {}", node, w));
     ActorRef<KubeClient.Command> client = ctx.spawn(KubeClient.create(), "kube-client");
+    this.statusClient = client;
     watch(client, "node", KubeClient.Request.watchOne(KubeResource.CILIUM_NODES, "", node, ""));
     watch(client, "policies", KubeClient.Request.watch(KubeResource.CILIUM_L2_ANNOUNCEMENT_POLICIES, "", "", "", ""));
     watch(client, "services", KubeClient.Request.watch(KubeResource.SERVICES, "", "", "", ""));
@@ -403,30 +429,112 @@ public final class L2Announcer extends AbstractBehavior<L2Announcer.Command> {
   /** The policies that apply to this node, by name. */
   private Map<String, Policy> applicable() {
     Map<String, Policy> out = new TreeMap<>();
-    for (Struct p : policies.values()) {
+    for (Struct p : List.copyOf(policies.values())) { // updatePolicyStatus replaces entries
       String name = Json.str(p, "metadata.name");
+      // upsertPolicy's checks in its order; each one sets its error condition or clears it, and a
+      // check not reached (an earlier one failed, or the node is not selected) leaves its own
+      Map<String, String> checked = new LinkedHashMap<>();
+      String stage = BAD_NODE_SELECTOR;
       try {
         Struct nodeSelector = selector(p, "nodeSelector");
-        if (!matches(nodeSelector, nodeLabels)) {
+        boolean mine = matches(nodeSelector, nodeLabels);
+        checked.put(BAD_NODE_SELECTOR, null);
+        if (!mine) {
           continue;
         }
+        stage = BAD_INTERFACE_REGEX;
         List<String> regexes = new ArrayList<>();
         for (Value v : Json.list(p, "spec.interfaces")) {
           regexes.add(v.getStringValue());
         }
         List<String> devs = selectDevices(regexes, devices);
+        checked.put(BAD_INTERFACE_REGEX, null);
+        stage = BAD_SERVICE_SELECTOR;
         Struct svcSelector = selector(p, "serviceSelector");
         matches(svcSelector, Map.of()); // parses it
+        checked.put(BAD_SERVICE_SELECTOR, null);
         out.put(name, new Policy(name, svcSelector, devs, Json.bool(p, "spec.externalIPs"),
             Json.bool(p, "spec.loadBalancerIPs")));
       } catch (SelectorException ex) {
+        checked.put(stage, ex.getMessage());
         if (warned.add(name + ": " + ex.getMessage())) {
-          getContext().getLog().warn("{}: Error processing policy event: upsert policy {}: {}", node, name,
+          String why = stage.equals(BAD_INTERFACE_REGEX) ? "policy compile interface regex"
+              : stage.equals(BAD_NODE_SELECTOR) ? "make node selector" : "make service selector";
+          getContext().getLog().warn("{}: Error processing policy event: upsert policy {}: {}: {}", node, name, why,
               ex.getMessage());
         }
+      } finally {
+        updatePolicyStatus(p, checked);
       }
     }
     return out;
+  }
+
+  /** The policy status conditions the announcer sets (updatePolicyStatus). */
+  static final String BAD_NODE_SELECTOR = "io.cilium/bad-node-selector";
+  static final String BAD_INTERFACE_REGEX = "io.cilium/bad-interface-regex";
+  static final String BAD_SERVICE_SELECTOR = "io.cilium/bad-service-selector";
+
+  /**
+   * The policy's conditions after the checks in {@code checked} (type to error message, null for
+   * passed), or null when they need no write: an error sets its condition True with the message
+   * (reason "error", the policy's generation), a passed check turns an existing condition False
+   * with no message, and a passed check with no condition adds none. Unlike updatePolicyStatus,
+   * which writes on every check, a condition already as it should be is not written again, so that
+   * agents do not answer each other's status writes for ever.
+   */
+  static List<Struct> policyConditions(Struct policy, Map<String, String> checked, String now) {
+    List<Struct> conds = new ArrayList<>(Json.structs(policy, "status.conditions"));
+    boolean changed = false;
+    for (Map.Entry<String, String> c : checked.entrySet()) {
+      int idx = -1;
+      for (int i = 0; i < conds.size(); i++) {
+        if (Json.str(conds.get(i), "type").equals(c.getKey())) {
+          idx = i;
+        }
+      }
+      String err = c.getValue();
+      if (idx < 0 && err == null) {
+        continue;
+      }
+      String status = err == null ? "False" : "True";
+      String message = err == null ? "" : err;
+      if (idx >= 0 && Json.str(conds.get(idx), "status").equals(status)
+          && Json.str(conds.get(idx), "message").equals(message)) {
+        continue;
+      }
+      Struct cond = Json.parse("{\"type\":" + Json.q(c.getKey()) + ",\"status\":" + Json.q(status)
+          + ",\"observedGeneration\":" + Json.str(policy, "metadata.generation").replaceFirst("^$", "0")
+          + ",\"lastTransitionTime\":" + Json.q(now) + ",\"reason\":\"error\",\"message\":" + Json.q(message) + "}");
+      if (idx < 0) {
+        conds.add(cond);
+      } else {
+        conds.set(idx, cond);
+      }
+      changed = true;
+    }
+    return changed ? conds : null;
+  }
+
+  private void updatePolicyStatus(Struct policy, Map<String, String> checked) {
+    String now = java.time.format.DateTimeFormatter.ISO_INSTANT.format(java.time.Instant.ofEpochMilli(
+        wallClockAtStart + LabClock.get(getContext().getSystem()).nowMicros() / 1000).truncatedTo(
+            java.time.temporal.ChronoUnit.SECONDS));
+    List<Struct> conds = policyConditions(policy, checked, now);
+    if (conds == null) {
+      return;
+    }
+    StringBuilder list = new StringBuilder();
+    for (Struct c : conds) {
+      list.append(list.length() == 0 ? "" : ",").append(Json.toJson(c));
+    }
+    String name = Json.str(policy, "metadata.name");
+    // the status as this agent wants it, also for the next event (the write's echo changes nothing)
+    policies.put(name, policy.toBuilder().putFields("status", com.google.protobuf.Value.newBuilder()
+        .setStructValue(Json.parse("{\"conditions\":[" + list + "]}")).build()).build());
+    statusClient.tell(new KubeClient.Call(KubeClient.Request.patchStatus(KubeResource.CILIUM_L2_ANNOUNCEMENT_POLICIES,
+        "", name, io.podnet.proto.api.PatchType.MERGE, Json.parse("{\"status\":{\"conditions\":[" + list + "]}}")),
+        getContext().getSystem().ignoreRef()));
   }
 
   /** spec.{@code field} of a policy; null when it has none (nil: everything matches). */

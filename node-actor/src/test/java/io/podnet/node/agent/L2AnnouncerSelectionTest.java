@@ -51,7 +51,16 @@ class L2AnnouncerSelectionTest {
     assertEquals("\"Has\" is not a valid label selector operator", e.getMessage());
     assertThrows(L2Announcer.SelectorException.class, () -> L2Announcer.matches(
         Json.parse("{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"In\"}]}"), Map.of()));
-    assertThrows(L2Announcer.SelectorException.class, () -> L2Announcer.selectDevices(List.of("eth["), List.of("eth1")));
+    // Go's regexp errors, as Cilium's bad-interface-regex condition carries them
+    assertEquals("error parsing regexp: missing closing ]: `[`", assertThrows(L2Announcer.SelectorException.class,
+        () -> L2Announcer.selectDevices(List.of("eth["), List.of("eth1"))).getMessage());
+    assertEquals("error parsing regexp: missing closing ]: `[1-9`", assertThrows(L2Announcer.SelectorException.class,
+        () -> L2Announcer.selectDevices(List.of("^eth[1-9"), List.of("eth1"))).getMessage());
+    assertEquals("error parsing regexp: missing closing ): `(eth`", assertThrows(L2Announcer.SelectorException.class,
+        () -> L2Announcer.selectDevices(List.of("(eth"), List.of("eth1"))).getMessage());
+    assertEquals("error parsing regexp: missing argument to repetition operator: `*`",
+        assertThrows(L2Announcer.SelectorException.class,
+            () -> L2Announcer.selectDevices(List.of("*eth"), List.of("eth1"))).getMessage());
   }
 
   @Test
@@ -74,5 +83,35 @@ class L2AnnouncerSelectionTest {
     assertEquals(Duration.ofMillis(2500), bad.renewDeadline());
     assertEquals(Duration.ofSeconds(2), bad.retryPeriod(), "2.5 s > 1.2 * 2 s: kept");
     assertEquals(List.of("--l2-announcements-lease-duration must be greater than --l2-announcements-renew-deadline, defaulting to a 2/1 ratio"), bad.warnings());
+  }
+
+  @Test
+  void policyConditionsAreSetOnErrorsClearedOnFixesAndNotRewritten() {
+    Struct fresh = Json.parse("{\"metadata\":{\"name\":\"policy1\",\"generation\":1}}");
+    // every check passed and no condition yet: nothing to write
+    java.util.Map<String, String> ok = new java.util.LinkedHashMap<>();
+    ok.put(L2Announcer.BAD_NODE_SELECTOR, null);
+    ok.put(L2Announcer.BAD_INTERFACE_REGEX, null);
+    ok.put(L2Announcer.BAD_SERVICE_SELECTOR, null);
+    assertEquals(null, L2Announcer.policyConditions(fresh, ok, "2026-11-25T16:00:00Z"));
+    // a bad service selector: its condition True with the error, as the docs show it
+    java.util.Map<String, String> bad = new java.util.LinkedHashMap<>(ok);
+    String err = "values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty";
+    bad.put(L2Announcer.BAD_SERVICE_SELECTOR, err);
+    List<Struct> set = L2Announcer.policyConditions(fresh, bad, "2026-11-25T16:00:00Z");
+    assertEquals(1, set.size());
+    Struct c = set.get(0);
+    assertEquals(List.of("io.cilium/bad-service-selector", "True", "1", "2026-11-25T16:00:00Z", "error", err),
+        List.of(Json.str(c, "type"), Json.str(c, "status"), Json.str(c, "observedGeneration"),
+            Json.str(c, "lastTransitionTime"), Json.str(c, "reason"), Json.str(c, "message")));
+    Struct withError = fresh.toBuilder().putFields("status", com.google.protobuf.Value.newBuilder().setStructValue(
+        Json.parse("{\"conditions\":[" + Json.toJson(set.get(0)) + "]}")).build()).build();
+    // the same error again (another agent, the write's echo): no write
+    assertEquals(null, L2Announcer.policyConditions(withError, bad, "2026-11-25T16:00:05Z"));
+    // fixed: the condition goes False with no message
+    List<Struct> cleared = L2Announcer.policyConditions(withError, ok, "2026-11-25T16:01:00Z");
+    assertEquals("False", Json.str(cleared.get(0), "status"));
+    assertEquals("", Json.str(cleared.get(0), "message"));
+    assertEquals("2026-11-25T16:01:00Z", Json.str(cleared.get(0), "lastTransitionTime"));
   }
 }
