@@ -68,4 +68,75 @@ class OverlayLabTest extends PodnetHomeTest {
     assertTrue(fields.startsWith(identity + "\t8\t1\t"), "first frame: echo request, VNI " + identity
         + ", ICMP checksum good\n" + fields);
   }
+
+  /**
+   * L2 announcements by the same rules on this lab: a pool on rack-b's subnet, a policy for the two
+   * rack-b nodes and the ens* devices; the router reaches the LoadBalancer IP through the elected
+   * node's MAC, and after that node reboots, through the other's.
+   */
+  @Test
+  void l2AnnouncementOnRackBAndFailover() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/kubectl")), "the real kubectl is not installed");
+    Path script = tmp.resolve("l2.lab");
+    Files.writeString(script, """
+        cp1# cat << EOF | kubectl apply -f -
+        apiVersion: cilium.io/v2
+        kind: CiliumLoadBalancerIPPool
+        metadata:
+          name: rack-b-pool
+        spec:
+          blocks:
+          - start: 10.1.2.240
+            stop: 10.1.2.247
+        EOF
+        cp1# kubectl patch svc echo -p '{"spec":{"type":"LoadBalancer"}}'
+        cp1# helm upgrade cilium cilium/cilium -n kube-system --reuse-values --set l2announcements.enabled=true > /dev/null
+        cp1# kubectl rollout restart -n kube-system ds/cilium && kubectl -n kube-system rollout status ds/cilium
+        cp1# cat << EOF | kubectl apply -f -
+        apiVersion: cilium.io/v2alpha1
+        kind: CiliumL2AnnouncementPolicy
+        metadata:
+          name: rack-b
+        spec:
+          nodeSelector:
+            matchExpressions:
+            - {key: kubernetes.io/hostname, operator: In, values: [wk2, wk3]}
+          interfaces: ["^ens[0-9]+"]
+          loadBalancerIPs: true
+        EOF
+        gw# export LBIP=$(kubectl get svc echo -o jsonpath='{.status.loadBalancer.ingress[0].ip}'); echo lbip=$LBIP
+        gw# for n in wk2 wk3; do echo $n $(ssh $n ip link show dev ens3 | awk '/link\\/ether/ {print $2}'); done
+        gw# sleep 3; export LEADER=$(kubectl -n kube-system get lease cilium-l2announce-default-echo -o jsonpath='{.spec.holderIdentity}'); echo leader=$LEADER
+        gw# arping -i ens4 -c 1 $LBIP
+        gw# curl -s --connect-timeout 1 $LBIP:8080 | grep -c Hostname
+        gw# ssh $LEADER reboot
+        gw# sleep 4; kubectl -n kube-system get lease cilium-l2announce-default-echo -o jsonpath='now={.spec.holderIdentity}{"\\n"}'
+        gw# ip neigh show $LBIP
+        gw# arping -i ens4 -c 1 $LBIP
+        gw# for i in $(seq 10); do curl -s --connect-timeout 1 $LBIP:8080 | grep Hostname; done | grep -c echo-
+        """);
+    Run r = podnet("run", "labs/three-subnets", script.toString());
+    String o = r.out();
+    assertEquals(0, r.code(), r.err() + o);
+    assertTrue(o.contains("lbip=10.1.2.240\n"), o);
+    java.util.Map<String, String> macs = new java.util.HashMap<>();
+    Matcher m = Pattern.compile("(?m)^(wk[23]) ((?:[0-9a-f]{2}:){5}[0-9a-f]{2})$").matcher(o);
+    while (m.find()) {
+      macs.put(m.group(1), m.group(2));
+    }
+    assertEquals(2, macs.size(), o);
+    Matcher l = Pattern.compile("leader=(wk[23])\n").matcher(o);
+    assertTrue(l.find(), o);
+    String leader = l.group(1);
+    String other = leader.equals("wk2") ? "wk3" : "wk2";
+    String before = o.substring(0, o.indexOf("ssh $LEADER reboot"));
+    String after = o.substring(o.indexOf("ssh $LEADER reboot"));
+    assertTrue(before.contains("60 bytes from " + macs.get(leader) + " (10.1.2.240): index=0 time="), before);
+    assertTrue(before.contains("| grep -c Hostname\n1\n"), before);
+    assertTrue(after.contains("now=" + other + "\n"), after);
+    assertTrue(after.contains("10.1.2.240 dev ens4 lladdr " + macs.get(other) + " "), "gratuitous ARP moved it\n" + after);
+    assertTrue(after.contains("60 bytes from " + macs.get(other) + " (10.1.2.240): index=0 time="), after);
+    // (the rebooting node's backend stays in the Service until its endpoint goes: some tries time out)
+    assertTrue(after.matches("(?s).*\\| grep -c echo-\n([1-9]|10)\n.*"), after);
+  }
 }
