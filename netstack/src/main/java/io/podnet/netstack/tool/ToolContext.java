@@ -52,6 +52,11 @@ public final class ToolContext {
     this.sink = sink;
   }
 
+  /** The host's /etc/hosts: address to names (space separated). */
+  public Map<String, String> etcHosts() {
+    return etcHosts;
+  }
+
   public String hostName() {
     return hostName;
   }

@@ -14,6 +14,7 @@ public final class Tools {
         "arping", ArpingTool::new,
         "tcpdump", TcpdumpTool::new,
         "curl", CurlTool::new,
-        "whoami", WhoamiTool::new);
+        "whoami", WhoamiTool::new,
+        "hostname", HostnameTool::new);
   }
 }
