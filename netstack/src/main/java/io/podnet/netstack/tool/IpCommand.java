@@ -128,6 +128,8 @@ public final class IpCommand {
     int family = AF_UNSPEC;
     int details;
     int stats;
+    /** {@code -br}: one line per device (name, state, addresses; for links MAC and flags). */
+    boolean brief;
     final StringBuilder out = new StringBuilder();
     final StringBuilder err = new StringBuilder();
     int exit;
@@ -225,6 +227,8 @@ public final class IpCommand {
           details++;
         } else if (matches(opt, "-stats") || matches(opt, "-statistics")) {
           stats++;
+        } else if (matches(opt, "-brief")) {
+          brief = true;
         } else if (isColor(opt)) {
           // accepted; output is never coloured
         } else {
@@ -1261,6 +1265,10 @@ public final class IpCommand {
         if (family == AF_INET && !hasInet || family == AF_INET6 && !hasInet6) {
           continue;
         }
+        if (brief) {
+          out.append(briefLine(l));
+          continue;
+        }
         out.append(linkInfo(l, doLink));
         if (family != AF_PACKET) {
           if (family != AF_INET6) {
@@ -1302,6 +1310,31 @@ public final class IpCommand {
       }
       for (String alt : l.altNames()) {
         sb.append("\n    altname ").append(alt);
+      }
+      return sb.append('\n').toString();
+    }
+
+    /**
+     * print_linkinfo in brief mode: the name (with {@code @peer}) in 16 columns, the operational
+     * state in 14, then for links the MAC and flags, for addresses each address/prefix, every field
+     * followed by a space.
+     */
+    String briefLine(Link l) {
+      StringBuilder sb = new StringBuilder();
+      sb.append(String.format("%-16s ", l.peer() != null ? l.name() + "@" + l.peer() : l.name()));
+      sb.append(String.format("%-14s ", operState(l)));
+      if (family == AF_PACKET) {
+        sb.append(l.mac()).append(' ');
+        sb.append('<').append(String.join(",", flags(l))).append("> ");
+      } else {
+        if (family != AF_INET6) {
+          for (IfAddress a : l.addresses()) {
+            sb.append(a.local()).append('/').append(a.prefixLength()).append(' ');
+          }
+        }
+        if (family != AF_INET && l.up()) {
+          sb.append(l.isLoopback() ? "::1/128" : linkLocal(l.mac()) + "/64").append(' ');
+        }
       }
       return sb.append('\n').toString();
     }
