@@ -762,11 +762,9 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
           }
         }
         for (Value ext : Json.list(svc, "spec.externalIPs")) {
-          try {
-            fronts.add(new ServiceTable.Frontend(ns, name, "ExternalIPs", Ipv4Address.parse(ext.getStringValue()),
-                portNo, proto, backends, etpLocal));
-          } catch (IllegalArgumentException ignored) {
-            // an IPv6 external IP
+          Ipv4Address ip = parseIpv4(ext.getStringValue()); // null for an IPv6 external IP
+          if (ip != null) {
+            fronts.add(new ServiceTable.Frontend(ns, name, "ExternalIPs", ip, portNo, proto, backends, etpLocal));
           }
         }
       }
@@ -1258,14 +1256,15 @@ public final class NodeAgent implements HostExtension, io.podnet.node.cilium.Age
     for (Struct c : Json.structs(p.object, "spec.containers")) {
       Struct old = before.get(Json.str(c, "name"));
       String oldId = old == null ? "" : Json.str(old, "containerID");
-      long restarts = old == null ? 0 : (long) Double.parseDouble(Json.str(old, "restartCount").isEmpty() ? "0"
-          : Json.str(old, "restartCount"));
+      String count = old == null ? "" : Json.str(old, "restartCount");
+      long restarts = count.isEmpty() ? 0 : Long.parseLong(count);
       String id;
       String started;
       String last = "";
       if (old != null && !oldId.isEmpty() && !restarted) {
         id = oldId;
-        started = Json.str(old, "state.running.startedAt").isEmpty() ? t : Json.str(old, "state.running.startedAt");
+        String was = Json.str(old, "state.running.startedAt");
+        started = was.isEmpty() ? t : was;
         if (!Json.struct(old, "lastState").getFieldsMap().isEmpty()) {
           last = ",\"lastState\":" + Json.toJson(Json.struct(old, "lastState"));
         }

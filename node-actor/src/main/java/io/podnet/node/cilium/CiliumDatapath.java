@@ -399,7 +399,7 @@ public final class CiliumDatapath {
       return dropped(p, h, l4, srcId, identityOf(h.destination()), DROP_INVALID_SIP);
     }
     trace(p, h, l4, srcId, identityOf(h.destination()), "from-endpoint");
-    NodePortConn np = isService(l4) ? nodePortReplies.get(tuple(h, l4)) : null;
+    NodePortConn np = nodePortReply(l4, h);
     if (np != null && np.snatIp() == null) {
       // a local backend's reply to an outside client: rev_nodeport_lb4
       Ipv4Address client = new Ipv4Address(np.request().src());
@@ -478,7 +478,7 @@ public final class CiliumDatapath {
       return dropped(p, h, l4, srcId, dstId, DROP_INVALID_IDENTITY);
     }
     trace(p, h, l4, srcId, dstId, "from-overlay");
-    NodePortConn np = isService(l4) ? nodePortReplies.get(tuple(h, l4)) : null;
+    NodePortConn np = nodePortReply(l4, h);
     if (np != null && np.snatIp() != null) {
       return fromRemoteBackend(p, f, h, l4, srcId, np);
     }
@@ -567,7 +567,7 @@ public final class CiliumDatapath {
     }
     L4 l4 = l4(f, h);
     if (isService(l4)) {
-      NodePortConn np = nodePortReplies.get(tuple(h, l4));
+      NodePortConn np = nodePortReply(l4, h);
       if (np != null && np.snatIp() != null) {
         return fromRemoteBackend(p, f, h, l4, identityOf(h.source()), np);
       }
@@ -619,17 +619,16 @@ public final class CiliumDatapath {
       nodePortConns.put(request, c);
       nodePortReplies.put(c.reply(), c);
     }
-    byte[] g = rewrite(f, h, l4, false, c.backend(), c.backendPort());
-    LocalEndpoint to = local.get(c.backend());
     if (c.snatIp() == null) {
+      LocalEndpoint to = local.get(c.backend());
       if (to == null) {
         return dropped(p, h, l4, srcId, ReservedIdentity.WORLD.id(), DROP_UNROUTABLE); // the endpoint went away
       }
+      byte[] g = rewrite(f, h, l4, false, c.backend(), c.backendPort());
       Ipv4Header gh = Ipv4Header.decodeHeaderOnly(g, EthernetHeader.LENGTH, g.length - EthernetHeader.LENGTH);
       return deliver(p, g, gh, l4(g, gh), srcId, to);
     }
-    Ipv4Header dh = Ipv4Header.decodeHeaderOnly(g, EthernetHeader.LENGTH, g.length - EthernetHeader.LENGTH);
-    g = rewrite(g, dh, l4(g, dh), true, c.snatIp(), c.snatPort());
+    byte[] g = translate(f, h, l4, c.snatIp(), c.snatPort(), c.backend(), c.backendPort());
     Ipv4Header gh = Ipv4Header.decodeHeaderOnly(g, EthernetHeader.LENGTH, g.length - EthernetHeader.LENGTH);
     L4 gl4 = l4(g, gh);
     IpCacheEntry e = lookup(c.backend());
@@ -668,9 +667,7 @@ public final class CiliumDatapath {
   /** A remote backend's reply to our SNAT address: reverse SNAT, reverse DNAT, out to the client. */
   private Verdict fromRemoteBackend(Packet p, byte[] f, Ipv4Header h, L4 l4, int srcId, NodePortConn c) {
     Tuple req = c.request();
-    byte[] g = rewrite(f, h, l4, false, new Ipv4Address(req.src()), req.sport());
-    Ipv4Header gh = Ipv4Header.decodeHeaderOnly(g, EthernetHeader.LENGTH, g.length - EthernetHeader.LENGTH);
-    g = rewrite(g, gh, l4(g, gh), true, new Ipv4Address(req.dst()), req.dport());
+    byte[] g = translate(f, h, l4, new Ipv4Address(req.dst()), req.dport(), new Ipv4Address(req.src()), req.sport());
     return toClient(p, g, srcId, identityOf(new Ipv4Address(req.src())));
   }
 
@@ -826,6 +823,11 @@ public final class CiliumDatapath {
     g[ipo + 8]--;
   }
 
+  /** The NodePort connection a packet is a backend's reply of, or null; no lookup while there is none. */
+  private NodePortConn nodePortReply(L4 l4, Ipv4Header h) {
+    return nodePortReplies.isEmpty() || !isService(l4) ? null : nodePortReplies.get(tuple(h, l4));
+  }
+
   private static boolean isService(L4 l4) {
     return l4.proto() == IpProtocol.TCP || l4.proto() == IpProtocol.UDP;
   }
@@ -836,14 +838,29 @@ public final class CiliumDatapath {
 
   /** A copy of the frame with its source (reverse) or destination (forward) address and port replaced. */
   private static byte[] rewrite(byte[] f, Ipv4Header h, L4 l4, boolean source, Ipv4Address ip, int port) {
+    return source ? translate(f, h, l4, ip, port, null, 0) : translate(f, h, l4, null, 0, ip, port);
+  }
+
+  /**
+   * A copy of the frame with its source and/or destination address and port replaced (null: kept),
+   * the IP and transport checksums computed once.
+   */
+  private static byte[] translate(byte[] f, Ipv4Header h, L4 l4, Ipv4Address src, int sport, Ipv4Address dst,
+      int dport) {
     byte[] g = f.clone();
     int ipo = EthernetHeader.LENGTH;
-    Bytes.put32(g, ipo + (source ? 12 : 16), ip.value());
+    int o = l4.l4Offset();
+    if (src != null) {
+      Bytes.put32(g, ipo + 12, src.value());
+      Bytes.put16(g, o, sport);
+    }
+    if (dst != null) {
+      Bytes.put32(g, ipo + 16, dst.value());
+      Bytes.put16(g, o + 2, dport);
+    }
     Bytes.put16(g, ipo + 10, 0);
     Bytes.put16(g, ipo + 10, Checksum.compute(g, ipo, h.length()));
-    int o = l4.l4Offset();
     int len = h.totalLength() - h.length();
-    Bytes.put16(g, o + (source ? 0 : 2), port);
     int csum = l4.proto() == IpProtocol.TCP ? o + 16 : o + 6;
     if (l4.proto() == IpProtocol.UDP && Bytes.u16(g, csum) == 0) {
       return g; // no UDP checksum to update
